@@ -1,0 +1,244 @@
+"""One check, end to end: fetch → validate → store → find new rounds → queue alerts → deliver.
+
+The orchestrator, as urlwatch wires fetch, state and report: it knows the order of the steps and nothing of
+how each is done. The daemon schedules :func:`run_check`; ``drawwatch check`` runs it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from drawwatch.config import Settings
+from drawwatch.notify.admin import tell_operator_about_dead
+from drawwatch.notify.deliver import deliver_due
+from drawwatch.scrapers.fetch import FetchResult, fetch_feed
+from drawwatch.scrapers.items import DrawItem
+from drawwatch.storage.alerts import queue_round_alerts
+from drawwatch.storage.checks import (
+    finish_check,
+    get_feed_state,
+    record_feed_failure,
+    record_feed_success,
+    start_check,
+)
+from drawwatch.storage.db import session_scope
+from drawwatch.storage.draws import count_draws, draws_by_ids, sync_draws
+from drawwatch.storage.models import CheckRun
+
+log = logging.getLogger("drawwatch.check")
+
+
+@dataclass
+class CheckSummary:
+    """What a check did, for people (``describe``), scripts (``--json``) and the exit code."""
+
+    outcome: str  # ok | unchanged | not_modified | failed
+    feed_url: str
+    check_id: int | None = None
+    baseline: bool = False
+    http_status: int | None = None
+    bytes_received: int | None = None
+    rounds_in_feed: int | None = None
+    stored_rounds: int | None = None
+    new_rounds: list[dict[str, Any]] = field(default_factory=list)
+    changed_rounds: dict[str, list[str]] = field(default_factory=dict)
+    skipped_rounds: list[str] = field(default_factory=list)
+    alerts: dict[str, int] = field(default_factory=lambda: {"queued": 0, "sent": 0, "failed": 0, "dead": 0})
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.outcome == "failed" else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def rounds_hash(rounds: list[DrawItem]) -> str:
+    """A digest of the parsed rounds, independent of the feed's layout (indentation, CRLF, key order)."""
+    digest = hashlib.sha256()
+    for item in sorted(rounds, key=lambda r: r.sort_key):
+        digest.update(item.model_dump_json().encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+async def run_check(settings: Settings, engine: Engine, *, deliver: bool = True) -> CheckSummary:
+    """Run one check. Never raises for a bad feed: the failure is stored and returned in the summary.
+
+    With ``deliver``, alerts are then sent: those this check queued and any that earlier runs left due,
+    whether or not the feed could be read (a feed outage must not hold back retries).
+    """
+    started = time.perf_counter()
+    url = settings.feed_url
+    check_id, validators, known_hash = await asyncio.to_thread(_begin, engine, url)
+    result = await fetch_feed(
+        url,
+        user_agent=settings.user_agent,
+        download_timeout=settings.download_timeout,
+        retry_times=settings.retry_times,
+        max_rejected=settings.max_rejected,
+        validators=validators,
+    )
+    summary = await asyncio.to_thread(_store, engine, settings, check_id, result, known_hash)
+    if deliver:
+        stats = await deliver_due(engine, settings)
+        summary.alerts.update(sent=stats.sent, failed=stats.failed, dead=stats.dead)
+        await tell_operator_about_dead(settings, stats)
+    summary.seconds = round(time.perf_counter() - started, 3)
+    _log_summary(summary)
+    return summary
+
+
+def _begin(engine: Engine, url: str) -> tuple[int, dict[str, str], str | None]:
+    with session_scope(engine) as session:
+        check = start_check(session, url)
+        state = get_feed_state(session, url)
+        validators: dict[str, str] = {}
+        if state is not None:
+            if state.etag:
+                validators["etag"] = state.etag
+            if state.last_modified:
+                validators["last_modified"] = state.last_modified
+        assert check.id is not None
+        return check.id, validators, state.content_hash if state else None
+
+
+def _store(
+    engine: Engine, settings: Settings, check_id: int, result: FetchResult, known_hash: str | None
+) -> CheckSummary:
+    summary = CheckSummary(
+        outcome="failed",
+        feed_url=result.url,
+        check_id=check_id,
+        http_status=result.status,
+        bytes_received=result.bytes_received,
+        rounds_in_feed=(len(result.rounds) + len(result.rejected)) if result.rounds else None,
+        skipped_rounds=[r.reason for r in result.rejected],
+    )
+    try:
+        with session_scope(engine) as session:
+            check = session.get_one(CheckRun, check_id)
+            summary.baseline = check.baseline
+            stored = count_draws(session)
+            summary.stored_rounds = stored
+            error = result.error or _refusal(result, stored, settings.max_shrink)
+            if error is None and result.not_modified:
+                summary.outcome = "not_modified"
+            elif error is None:
+                content_hash = rounds_hash(result.rounds)
+                if content_hash == known_hash:
+                    summary.outcome = "unchanged"
+                else:
+                    sync = sync_draws(session, result.rounds, check=check)
+                    # The diff step: alerts for new rounds are queued in the transaction that stores them.
+                    if sync.new_ids and not check.baseline:
+                        summary.alerts["queued"] = queue_round_alerts(
+                            session, draws_by_ids(session, sync.new_ids)
+                        )
+                    summary.outcome = "ok"
+                    by_number = {r.number: r for r in result.rounds}
+                    summary.new_rounds = [_round_brief(by_number[n]) for n in sync.new]
+                    summary.changed_rounds = {n: [c.field for c in cs] for n, cs in sync.changed.items()}
+                    summary.stored_rounds = stored + len(sync.new)
+                known_hash = content_hash
+            if error is not None:
+                summary.error = error
+                finish_check(
+                    session,
+                    check,
+                    outcome="failed",
+                    http_status=result.status,
+                    bytes_received=result.bytes_received,
+                    rounds_in_feed=summary.rounds_in_feed,
+                    skipped_count=len(result.rejected),
+                    error=error,
+                )
+                record_feed_failure(session, result.url)
+                return summary
+            finish_check(
+                session,
+                check,
+                outcome=summary.outcome,
+                http_status=result.status,
+                bytes_received=result.bytes_received,
+                rounds_in_feed=summary.rounds_in_feed,
+                new_count=len(summary.new_rounds),
+                changed_count=len(summary.changed_rounds),
+                skipped_count=len(result.rejected),
+            )
+            record_feed_success(
+                session,
+                result.url,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                content_hash=known_hash,
+                rounds_in_feed=summary.rounds_in_feed,
+            )
+    except Exception as exc:  # the database failed mid-way: nothing of this check was committed
+        log.exception("storing the check failed")
+        summary.outcome = "failed"
+        summary.new_rounds, summary.changed_rounds = [], {}
+        summary.alerts["queued"] = 0
+        summary.error = f"storing the rounds failed: {type(exc).__name__}: {exc}"
+        _record_failure(engine, check_id, result, summary.error)
+    return summary
+
+
+def _refusal(result: FetchResult, stored: int, max_shrink: int) -> str | None:
+    """Feed-level checks that need what is stored: a feed listing far fewer rounds than we hold is broken."""
+    if result.not_modified or result.error:
+        return None
+    listed = len(result.rounds) + len(result.rejected)
+    if stored and listed < stored - max_shrink:
+        return (
+            f"feed lists {listed} rounds but {stored} are stored: refusing a shrunken feed "
+            f"(more than {max_shrink} missing); nothing was changed"
+        )
+    return None
+
+
+def _record_failure(engine: Engine, check_id: int, result: FetchResult, error: str) -> None:
+    try:
+        with session_scope(engine) as session:
+            check = session.get_one(CheckRun, check_id)
+            finish_check(session, check, outcome="failed", http_status=result.status, error=error)
+            record_feed_failure(session, result.url)
+    except Exception:
+        log.exception("could not record the failed check either")
+
+
+def _round_brief(item: DrawItem) -> dict[str, Any]:
+    return {
+        "number": item.number,
+        "date": item.date.isoformat(),
+        "name": item.name,
+        "category": item.category,
+        "crs": item.crs,
+        "invitations": item.invitations,
+    }
+
+
+def _log_summary(summary: CheckSummary) -> None:
+    if summary.outcome == "failed":
+        log.info("check failed: %s", summary.error)  # the caller reports it; the daemon logs at INFO
+    else:
+        log.info(
+            "check %s: %s rounds in feed, %d new, %d changed, %d skipped (%.2fs)",
+            summary.outcome,
+            summary.rounds_in_feed if summary.rounds_in_feed is not None else "?",
+            len(summary.new_rounds),
+            len(summary.changed_rounds),
+            len(summary.skipped_rounds),
+            summary.seconds,
+        )
+    for reason in summary.skipped_rounds:
+        log.warning("skipped a malformed round: %s", reason)

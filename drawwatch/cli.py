@@ -1,0 +1,564 @@
+"""The ``drawwatch`` command line. Thin: parses options, calls one function, prints the result."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from drawwatch import __version__
+from drawwatch.categories import CATEGORY_KEYS
+from drawwatch.config import Settings, load_settings
+from drawwatch.display import draw_detail, draw_json, draws_table, summary_text
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("drawwatch")
+
+
+class UserError(click.ClickException):
+    """An error the user can fix; printed as one line, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn configuration, validation and database errors into one clear line instead of a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = "DRAWWATCH_" + "__".join(str(p) for p in first["loc"][:1]).upper()
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise UserError(f"invalid setting {where}: {message}") from None
+        except SQLAlchemyError as exc:
+            raise UserError(
+                f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).strip()}"
+            ) from None
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
+    )
+    # Scrapy logs every failed download with a traceback; the check reports the reason in one line anyway.
+    # Its own messages appear with -v (warnings) and -vv (everything).
+    logging.getLogger("scrapy").setLevel(
+        {0: logging.CRITICAL, 1: logging.WARNING}.get(verbose, logging.DEBUG)
+    )
+    logging.getLogger("apprise").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
+
+
+class Context:
+    """Lazily built settings and engine shared by the subcommands of one invocation."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._engine: Engine | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from drawwatch.storage.db import init_schema, make_engine
+
+            self._engine = make_engine(self.settings.database_url)
+            init_schema(self._engine)
+        return self._engine
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="drawwatch")
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-v: info, -vv: debug).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """Watch Canada's Express Entry rounds of invitations and alert subscribers whose CRS clears a cut-off.
+
+    Settings come from DRAWWATCH_* environment variables (e.g. DRAWWATCH_DATABASE_URL, DRAWWATCH_FEED_URL)
+    and an optional TOML file named by DRAWWATCH_CONFIG. See the README.
+    """
+    setup_logging(verbose)
+    ctx.obj = Context()
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
+@click.option(
+    "--no-deliver",
+    is_flag=True,
+    help="Store rounds and queue alerts, but leave sending to `drawwatch deliver`.",
+)
+@pass_ctx
+@friendly_errors
+def check(obj: Context, as_json: bool, no_deliver: bool) -> None:
+    """Run one check: fetch the rounds feed, validate it, store new and changed rounds, queue and send alerts.
+
+    Exit status: 0 when the check succeeded (with or without news), 1 when the feed could not be fetched or
+    failed validation (nothing stored is changed then), 2 for a usage or configuration error.
+    """
+    from drawwatch.check import run_check
+    from drawwatch.runtime import run_on_reactor
+
+    settings, engine = obj.settings, obj.engine
+    holder: dict[str, Any] = {}
+
+    async def main() -> int:
+        summary = await run_check(settings, engine, deliver=not no_deliver)
+        holder["summary"] = summary
+        return summary.exit_code
+
+    code = run_on_reactor(main)
+    summary = holder.get("summary")
+    if summary is None:
+        raise click.ClickException("the check did not complete (see the log above)")
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), indent=2, default=str))
+    else:
+        text = summary_text(summary)
+        click.echo(text, err=summary.outcome == "failed")
+    sys.exit(code)
+
+
+@cli.group()
+def draws() -> None:
+    """Stored rounds of invitations."""
+
+
+def _parse_day(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+@draws.command("list")
+@click.option("--category", type=click.Choice(CATEGORY_KEYS), help="Only rounds of this category.")
+@click.option("--since", callback=_parse_day, metavar="YYYY-MM-DD", help="Only rounds on or after this date.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    help="At most N rounds (0: all). Default: 25 in the table, all with --json.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+@pass_ctx
+@friendly_errors
+def draws_list(
+    obj: Context, category: str | None, since: date | None, limit: int | None, as_json: bool
+) -> None:
+    """List stored rounds, newest first."""
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.draws import count_draws, list_draws
+
+    shown = limit if limit is not None else (0 if as_json else 25)
+    with session_scope(obj.engine) as session:
+        rows = list_draws(session, category=category, since=since, limit=shown + 1 if shown else None)
+        more = bool(shown) and len(rows) > shown
+        rows = rows[:shown] if shown else rows
+        if as_json:
+            click.echo(json.dumps([draw_json(r) for r in rows], indent=2))
+            return
+        if not rows:
+            total = count_draws(session)
+            click.echo(
+                "No rounds stored yet: run `drawwatch check` first." if not total else "No rounds match."
+            )
+            return
+        click.echo(draws_table(rows))
+    if more:
+        click.echo(f"(newest {shown} shown; --limit N for more, --limit 0 for all)")
+
+
+@draws.command("show")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_ctx
+@friendly_errors
+def draws_show(obj: Context, number: str, as_json: bool) -> None:
+    """Show one round (e.g. 437 or 91a) with its tie-break time, pool distribution and correction history."""
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.draws import draw_changes, get_distribution, get_draw
+
+    with session_scope(obj.engine) as session:
+        row = get_draw(session, number.strip().lstrip("#"))
+        if row is None:
+            raise UserError(f"no round {number!r} is stored (see `drawwatch draws list`)")
+        dist = get_distribution(session, row.distribution_as_on) if row.distribution_as_on else None
+        changes = draw_changes(session, row.id) if row.id is not None else []
+        if as_json:
+            data = draw_json(row)
+            data.update(
+                programs=row.programs,
+                url=row.url,
+                run_at=_iso(row.run_at),
+                tie_break_text=row.tie_break_raw,
+                distribution_as_on=_iso(row.distribution_as_on),
+                distribution=dist.counts if dist else None,
+                changes=[
+                    {"field": c.field, "old": c.old_value, "new": c.new_value, "at": _iso(c.changed_at)}
+                    for c in changes
+                ],
+            )
+            click.echo(json.dumps(data, indent=2))
+        else:
+            click.echo(draw_detail(row, dist, changes))
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
+@pass_ctx
+@friendly_errors
+def deliver(obj: Context, as_json: bool) -> None:
+    """Send the alerts that are pending and due, then exit.
+
+    Safe to run in several processes at once against one PostgreSQL database: each alert is claimed by one
+    sender. Failed sends are retried later with exponential backoff; after the last try an alert is dead and
+    the operator is told through DRAWWATCH_ADMIN_URLS.
+    """
+    import asyncio
+
+    from drawwatch.notify.admin import tell_operator_about_dead
+    from drawwatch.notify.deliver import deliver_due
+
+    settings, engine = obj.settings, obj.engine
+
+    async def main() -> dict[str, int]:
+        stats = await deliver_due(engine, settings)
+        await tell_operator_about_dead(settings, stats)
+        return {"sent": stats.sent, "failed": stats.failed, "dead": stats.dead}
+
+    result = asyncio.run(main())
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(
+            f"Alerts: {result['sent']} sent, {result['failed']} failed (will retry), {result['dead']} given up."
+        )
+
+
+# --- subscribers -------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def subscribers() -> None:
+    """People to alert: their CRS score, round categories and notification URLs (apprise)."""
+
+
+def _subscriber_json(view: Any) -> dict[str, Any]:
+    from drawwatch.notify.channels import redact
+
+    return {
+        "id": view.id,
+        "name": view.name,
+        "crs": view.crs,
+        "categories": list(view.categories),
+        "urls": [redact(c.url) for c in view.channels],
+        "submitted_at": _iso(view.submitted_at),
+        "active": view.active,
+        "language": view.language,
+        "created_at": _iso(view.created_at),
+    }
+
+
+_CATEGORY_HELP = "A round category the subscriber can be invited in (repeatable): " + ", ".join(
+    k for k in CATEGORY_KEYS if k != "other"
+)
+
+
+@subscribers.command("add")
+@click.argument("name")
+@click.option("--crs", type=int, required=True, help="The subscriber's CRS score (0–1200).")
+@click.option("--category", "categories", multiple=True, metavar="KEY", help=_CATEGORY_HELP)
+@click.option(
+    "--url", "urls", multiple=True, metavar="APPRISE_URL", help="Where to send alerts (repeatable)."
+)
+@click.option(
+    "--submitted-at",
+    metavar="ISO-8601",
+    help="Profile submission time with a zone (2026-03-01T18:34:05Z), for the tie-breaking rule.",
+)
+@pass_ctx
+@friendly_errors
+def subscribers_add(
+    obj: Context,
+    name: str,
+    crs: int,
+    categories: tuple[str, ...],
+    urls: tuple[str, ...],
+    submitted_at: str | None,
+) -> None:
+    """Add a subscriber and print their id. General rounds alert everyone; category rounds alert those with
+    that category."""
+    from drawwatch.importer import subscriber_input
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import add_subscriber
+
+    data = subscriber_input(name=name, crs=crs, categories=categories, urls=urls, submitted_at=submitted_at)
+    with session_scope(obj.engine) as session:
+        row = add_subscriber(session, data)
+        new_id = row.id
+    click.echo(new_id)
+
+
+@subscribers.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (URLs redacted).")
+@click.option("--active/--inactive", default=None, help="Only active or only inactive subscribers.")
+@pass_ctx
+@friendly_errors
+def subscribers_list(obj: Context, as_json: bool, active: bool | None) -> None:
+    """List subscribers (notification URLs are always shown redacted)."""
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import list_subscribers
+
+    with session_scope(obj.engine) as session:
+        views = list_subscribers(session, active=active)
+    rows = [_subscriber_json(v) for v in views]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No subscribers yet: add one with `drawwatch subscribers add NAME --crs N --url URL`.")
+        return
+    for r in rows:
+        state = "" if r["active"] else "  (inactive)"
+        cats = ",".join(r["categories"]) or "general rounds only"
+        click.echo(f"{r['id']:>6}  {r['name']}  CRS {r['crs']}  [{cats}]  {len(r['urls'])} channel(s){state}")
+
+
+@subscribers.command("show")
+@click.argument("subscriber_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (URLs redacted).")
+@pass_ctx
+@friendly_errors
+def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
+    """Show one subscriber."""
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import get_subscriber
+
+    with session_scope(obj.engine) as session:
+        view = get_subscriber(session, subscriber_id)
+    if view is None:
+        raise UserError(f"no subscriber with id {subscriber_id}")
+    data = _subscriber_json(view)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"Subscriber {data['id']}: {data['name']}{'' if data['active'] else ' (inactive)'}")
+    click.echo(f"  CRS:          {data['crs']}")
+    click.echo(f"  Categories:   {', '.join(data['categories']) or 'none (general rounds only)'}")
+    click.echo(
+        f"  Submitted at: {data['submitted_at'] or 'not saved (tie-break outcome unknown at the cut-off)'}"
+    )
+    click.echo(f"  Since:        {data['created_at']}")
+    for url in data["urls"]:
+        click.echo(f"  Channel:      {url}")
+
+
+@subscribers.command("edit")
+@click.argument("subscriber_id", type=int)
+@click.option("--name", help="A new name.")
+@click.option("--crs", type=int, help="A new CRS score.")
+@click.option(
+    "--category", "categories", multiple=True, metavar="KEY", help="Replace the categories (repeatable)."
+)
+@click.option("--url", "urls", multiple=True, metavar="APPRISE_URL", help="Replace the URLs (repeatable).")
+@click.option("--submitted-at", metavar="ISO-8601", help="Profile submission time; '' clears it.")
+@click.option("--active/--inactive", default=None, help="Resume or pause alerts.")
+@pass_ctx
+@friendly_errors
+def subscribers_edit(
+    obj: Context,
+    subscriber_id: int,
+    name: str | None,
+    crs: int | None,
+    categories: tuple[str, ...],
+    urls: tuple[str, ...],
+    submitted_at: str | None,
+    active: bool | None,
+) -> None:
+    """Change a subscriber; options not given are left as they are."""
+    from drawwatch.importer import check_urls, parse_submitted_at
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import UNSET, edit_subscriber
+
+    changes: dict[str, Any] = {"name": name, "crs": crs, "active": active}
+    if categories:
+        changes["categories"] = [c.strip().lower() for c in categories]
+    if urls:
+        changes["urls"] = check_urls(urls)
+    changes["submitted_at"] = (
+        UNSET
+        if submitted_at is None
+        else (parse_submitted_at(submitted_at) if submitted_at.strip() else None)
+    )
+    with session_scope(obj.engine) as session:
+        try:
+            edit_subscriber(session, subscriber_id, **changes)
+        except LookupError:
+            raise UserError(f"no subscriber with id {subscriber_id}") from None
+    click.echo(f"Subscriber {subscriber_id} updated.")
+
+
+@subscribers.command("remove")
+@click.argument("subscriber_id", type=int)
+@click.option("--purge", is_flag=True, help="Delete the subscriber and their whole alert history for good.")
+@pass_ctx
+@friendly_errors
+def subscribers_remove(obj: Context, subscriber_id: int, purge: bool) -> None:
+    """Stop alerting a subscriber (kept, inactive), or delete every trace of them with --purge."""
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import remove_subscriber
+
+    with session_scope(obj.engine) as session:
+        try:
+            remove_subscriber(session, subscriber_id, purge=purge)
+        except LookupError:
+            raise UserError(f"no subscriber with id {subscriber_id}") from None
+    click.echo(
+        f"Subscriber {subscriber_id} {'deleted with their alert history' if purge else 'deactivated'}."
+    )
+
+
+@subscribers.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@pass_ctx
+@friendly_errors
+def subscribers_import(obj: Context, path: Path) -> None:
+    """Import many subscribers from a CSV or TOML file, all or nothing.
+
+    CSV header: name,crs,categories,urls,submitted_at (several categories or URLs in one cell separated by
+    spaces). TOML: [[subscribers]] tables with the same keys (categories and urls as arrays).
+    """
+    from drawwatch.importer import read_subscribers_file
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import import_subscribers
+
+    rows = read_subscribers_file(path)
+    with session_scope(obj.engine) as session:
+        ids = import_subscribers(session, rows)
+    click.echo(f"Imported {len(ids)} subscriber(s) (ids {ids[0]}–{ids[-1]}).")
+
+
+# --- alerts and channels -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def alerts() -> None:
+    """The alert outbox: one row per message to one channel."""
+
+
+ALERT_STATUSES = ("pending", "sent", "failed", "dead", "cancelled")
+
+
+@alerts.command("list")
+@click.option("--status", type=click.Choice(ALERT_STATUSES), help="Only alerts in this state.")
+@click.option(
+    "--limit", type=click.IntRange(min=0), default=50, show_default=True, help="At most N (0: all)."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+@friendly_errors
+def alerts_list(obj: Context, status: str | None, limit: int, as_json: bool) -> None:
+    """List alerts, newest first, with their delivery state (errors shown redacted)."""
+    from drawwatch.storage.alerts import list_alerts
+    from drawwatch.storage.db import session_scope
+
+    with session_scope(obj.engine) as session:
+        views = list_alerts(session, status=status, limit=limit or None)
+    rows = [
+        {
+            "id": v.id,
+            "subscriber": v.subscriber_id,
+            "subscriber_name": v.subscriber_name,
+            "round": v.draw_number,
+            "channel": v.channel_id,
+            "kind": v.kind,
+            "tie": v.tie,
+            "status": v.status,
+            "attempts": v.attempts,
+            "next_attempt_at": _iso(v.next_attempt_at),
+            "sent_at": _iso(v.sent_at),
+            "last_error": v.last_error,
+        }
+        for v in views
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No alerts" + (f" with status {status}." if status else " yet."))
+        return
+    for r in rows:
+        extra = (
+            f"  sent {r['sent_at'][:19]}"
+            if r["sent_at"]
+            else f"  next try {(r['next_attempt_at'] or '')[:19]}"
+        )
+        error = f"  last error: {r['last_error']}" if r["last_error"] and r["status"] != "sent" else ""
+        click.echo(
+            f"{r['id']:>6}  round {r['round']:>4}  subscriber {r['subscriber']} ({r['subscriber_name']})  "
+            f"channel {r['channel']}  {r['status']}  tries {r['attempts']}{extra}{error}"
+        )
+
+
+@cli.group()
+def notify() -> None:
+    """Notification channels (apprise URLs)."""
+
+
+@notify.command("test")
+@click.argument("urls", nargs=-1, required=True, metavar="URL...")
+@pass_ctx
+@friendly_errors
+def notify_test(obj: Context, urls: tuple[str, ...]) -> None:
+    """Send a test message to each apprise URL and report per URL; exit 1 if any failed."""
+    from drawwatch.notify.channels import send_sync, validate_url
+    from drawwatch.notify.message import RenderedMessage
+
+    for url in urls:
+        validate_url(url)
+    text = "This is a test message from drawwatch. Alerts for new Express Entry rounds will arrive like this."
+    message = RenderedMessage(subject="drawwatch test message", text=text, html=f"<p>{text}</p>")
+    results = send_sync(list(urls), message, timeout=obj.settings.delivery_timeout)
+    for result in results:
+        mark = "ok  " if result.ok else "FAIL"
+        click.echo(f"{mark} {result.url}" + ("" if result.ok else f": {result.error or result.status}"))
+    if not all(r.ok for r in results):
+        sys.exit(1)
+
+
+def main() -> None:
+    cli(prog_name="drawwatch")

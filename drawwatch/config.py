@@ -1,0 +1,115 @@
+"""Configuration: ``DRAWWATCH_*`` environment variables over an optional TOML file over defaults.
+
+The TOML file is ``$DRAWWATCH_CONFIG`` when set (set to "" for none), else ``drawwatch.toml`` in the
+user's config directory when it exists. Keys are the field names below (``database_url = "…"``); the
+environment always wins.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from drawwatch import __version__
+
+IRCC_FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"
+PROJECT_URL = "https://github.com/drawwatch/drawwatch"
+
+
+def default_database_url() -> str:
+    path = Path(platformdirs.user_data_dir("drawwatch", appauthor=False)) / "drawwatch.db"
+    return f"sqlite:///{path}"
+
+
+def config_file() -> Path | None:
+    if "DRAWWATCH_CONFIG" in os.environ:  # set but empty: no file at all
+        explicit = os.environ["DRAWWATCH_CONFIG"]
+        return Path(explicit) if explicit else None
+    candidate = Path(platformdirs.user_config_dir("drawwatch", appauthor=False)) / "drawwatch.toml"
+    return candidate if candidate.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Secrets (apprise URLs) are SecretStr so they never print by accident."""
+
+    model_config = SettingsConfigDict(env_prefix="DRAWWATCH_", extra="ignore", env_nested_delimiter="__")
+
+    database_url: str = Field(default_factory=default_database_url)
+    feed_url: str = IRCC_FEED_URL
+    contact: str = Field(
+        default=PROJECT_URL,
+        description="a URL or e-mail address put in the User-Agent so IRCC can reach the operator",
+    )
+    download_timeout: float = Field(default=30.0, gt=0, description="seconds per HTTP request")
+    retry_times: int = Field(default=2, ge=0, le=5)
+    max_shrink: int = Field(
+        default=5, ge=0, description="a feed with more than this many fewer rounds than stored is refused"
+    )
+    max_rejected: int = Field(
+        default=2, ge=0, description="malformed rounds skipped before the whole feed is refused"
+    )
+    delivery_concurrency: int = Field(default=8, ge=1, le=256, description="messages sent at once")
+    delivery_batch: int = Field(default=100, ge=1, description="alerts claimed per transaction")
+    delivery_lease_seconds: float = Field(
+        default=300, gt=0, description="a claimed alert not marked within this is claimed again"
+    )
+    delivery_timeout: float = Field(default=20, gt=0, description="seconds per message send")
+    delivery_max_attempts: int = Field(default=6, ge=1, description="tries before an alert is dead")
+    delivery_backoff_seconds: float = Field(
+        default=60, ge=0, description="first retry delay; doubles each try (at most 6 h)"
+    )
+    admin_urls: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    templates_dir: Path | None = None
+    log_level: str = "INFO"
+
+    @field_validator("admin_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        # One env var holds several apprise URLs separated by spaces or commas (as apprise itself accepts).
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("feed_url")
+    @classmethod
+    def _feed_scheme(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://", "file://")):
+            raise ValueError(f"must be an http://, https:// or file:// URL, got {value!r}")
+        return value
+
+    @property
+    def user_agent(self) -> str:
+        return f"drawwatch/{__version__} (+{self.contact}; Express Entry round alerts)"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = config_file()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    path = config_file()
+    if path is not None and not path.is_file():
+        raise ValueError(f"configuration file {path} (from DRAWWATCH_CONFIG) does not exist")
+    return Settings(**overrides)

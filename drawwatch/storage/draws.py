@@ -1,0 +1,282 @@
+"""Storing the rounds of one fetched feed, and reading them back.
+
+The feed is a moving, hand-edited target (FEED.md): rounds get corrected, renamed, and a stale CDN copy can
+omit the newest one. So :func:`sync_draws` is monotonic (it never deletes), records every correction as
+:class:`~drawwatch.storage.models.DrawChange` rows, and decides "new" by whose INSERT took, which stays right
+when two checks run at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from sqlalchemy import Table, func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, select
+
+from drawwatch.scrapers.items import DrawItem, number_sort_key
+from drawwatch.storage.db import begin_write, utcnow
+from drawwatch.storage.models import CheckRun, Draw, DrawChange, PoolDistribution
+
+# The DrawItem fields a stored round mirrors; a difference in any of them is a correction by IRCC.
+COMPARED_FIELDS: tuple[str, ...] = (
+    "date",
+    "name",
+    "category",
+    "list_version",
+    "programs",
+    "invitations",
+    "crs",
+    "run_at",
+    "run_at_raw",
+    "tie_break",
+    "tie_break_raw",
+    "url",
+    "distribution_as_on",
+)
+NEWEST_FIRST = (col(Draw.number_int).desc(), col(Draw.number_suffix).desc())
+OLDEST_FIRST = (col(Draw.number_int).asc(), col(Draw.number_suffix).asc())
+
+
+@dataclass
+class FieldChange:
+    """One field of a stored round that the feed now publishes differently."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class SyncResult:
+    """What one :func:`sync_draws` call did.
+
+    ``new`` holds only the rounds whose INSERT this call performed (oldest → newest), so of two concurrent
+    checks exactly one reports a round as new.
+    """
+
+    new: list[str] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+    changed: dict[str, list[FieldChange]] = field(default_factory=dict)
+    unchanged: int = 0
+    distributions_written: int = 0
+
+
+def sync_draws(session: Session, items: Sequence[DrawItem], *, check: CheckRun) -> SyncResult:
+    """Store a validated batch of rounds: insert unknown numbers, update corrected ones, delete nothing.
+
+    New rows carry ``check.baseline`` and ``check.id``. A number appearing twice in ``items`` is taken from
+    its first occurrence. Does not commit: the caller's transaction also holds the check row and, later,
+    the alerts queued for the new rounds, so they become visible together.
+    """
+    if check.id is None:
+        raise ValueError("the check must be flushed (have an id) before its rounds are stored")
+    result = SyncResult()
+    batch: dict[str, DrawItem] = {}
+    for item in items:
+        batch.setdefault(item.number, item)
+    if not batch:
+        return result
+    # Oldest → newest: the order of SyncResult.new, and one lock order for every concurrent writer.
+    batch = dict(sorted(batch.items(), key=lambda pair: number_sort_key(pair[0])))
+    now = utcnow()
+    begin_write(session)
+
+    result.distributions_written = _sync_distributions(session, batch.values(), now)
+
+    stored = _load_draws(session, batch)
+    missing = [item for number, item in batch.items() if number not in stored]
+    if missing:
+        stmt = (
+            _dialect_insert(session, Draw)
+            .on_conflict_do_nothing(index_elements=["number"])
+            .returning(col(Draw.id), col(Draw.number))
+        )
+        rows = [_new_row(item, check, now) for item in missing]
+        inserted = {number: draw_id for draw_id, number in session.exec(stmt, params=rows)}
+        result.new = [number for number in batch if number in inserted]
+        result.new_ids = [inserted[number] for number in result.new]
+        # Numbers another check inserted since we looked: theirs now, compare like any stored round.
+        lost = [item.number for item in missing if item.number not in inserted]
+        if lost:
+            stored.update(_load_draws(session, lost))
+
+    audit: list[DrawChange] = []
+    for number, draw in sorted(stored.items(), key=lambda pair: number_sort_key(pair[0])):
+        item = batch[number]
+        diffs = [
+            FieldChange(name, getattr(draw, name), getattr(item, name))
+            for name in COMPARED_FIELDS
+            if getattr(draw, name) != getattr(item, name)
+        ]
+        if not diffs:
+            result.unchanged += 1
+            continue
+        for diff in diffs:
+            setattr(draw, diff.field, diff.new)
+            audit.append(
+                DrawChange(
+                    draw_id=draw.id,
+                    check_id=check.id,
+                    field=diff.field,
+                    old_value=_encode(diff.old),
+                    new_value=_encode(diff.new),
+                    changed_at=now,
+                )
+            )
+        draw.updated_at = now
+        result.changed[number] = diffs
+    session.add_all(audit)
+    session.flush()  # surface constraint errors here, not at the caller's commit
+    return result
+
+
+def _sync_distributions(session: Session, items: Iterable[DrawItem], now: dt.datetime) -> int:
+    """Insert unseen pool distributions and update corrected ones; returns how many rows were written."""
+    wanted: dict[dt.date, dict[str, int]] = {}
+    # Rounds of one week share a snapshot; should their copies differ, the newest round's wins.
+    for item in reversed(list(items)):
+        if item.distribution is not None and item.distribution_as_on is not None:
+            wanted.setdefault(item.distribution_as_on, dict(item.distribution))
+    if not wanted:
+        return 0
+    stored = _load_distributions(session, list(wanted))
+    written = 0
+    missing = [as_on for as_on in sorted(wanted) if as_on not in stored]
+    if missing:
+        stmt = (
+            _dialect_insert(session, PoolDistribution)
+            .on_conflict_do_nothing(index_elements=["as_on"])
+            .returning(col(PoolDistribution.as_on))
+        )
+        rows = [
+            {"as_on": as_on, "counts": wanted[as_on], "first_seen_at": now, "updated_at": now}
+            for as_on in missing
+        ]
+        inserted = {as_on for (as_on,) in session.exec(stmt, params=rows)}
+        written += len(inserted)
+        lost = [as_on for as_on in missing if as_on not in inserted]
+        if lost:
+            stored.update(_load_distributions(session, lost))
+    for as_on, distribution in stored.items():
+        if distribution.counts != wanted[as_on]:
+            distribution.counts = wanted[as_on]
+            distribution.updated_at = now
+            written += 1
+    return written
+
+
+def _load_draws(session: Session, numbers: Iterable[str]) -> dict[str, Draw]:
+    """The stored rows for ``numbers`` in one query, locked on PostgreSQL until the transaction ends."""
+    stmt = (
+        select(Draw)
+        .where(col(Draw.number).in_(list(numbers)))
+        .order_by(col(Draw.number))
+        .execution_options(populate_existing=True)
+    )
+    if _is_postgres(session):
+        stmt = stmt.with_for_update()
+    return {draw.number: draw for draw in session.exec(stmt)}
+
+
+def _load_distributions(session: Session, dates: list[dt.date]) -> dict[dt.date, PoolDistribution]:
+    stmt = (
+        select(PoolDistribution)
+        .where(col(PoolDistribution.as_on).in_(dates))
+        .order_by(col(PoolDistribution.as_on))
+        .execution_options(populate_existing=True)
+    )
+    if _is_postgres(session):
+        stmt = stmt.with_for_update()
+    return {row.as_on: row for row in session.exec(stmt)}
+
+
+def _new_row(item: DrawItem, check: CheckRun, now: dt.datetime) -> dict[str, Any]:
+    number_int, suffix = number_sort_key(item.number)
+    row = {name: getattr(item, name) for name in COMPARED_FIELDS}
+    row.update(
+        number=item.number,
+        number_int=number_int,
+        number_suffix=suffix,
+        baseline=check.baseline,
+        first_seen_at=now,
+        first_seen_check_id=check.id,
+        updated_at=now,
+    )
+    return row
+
+
+def _is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _dialect_insert(session: Session, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT … ON CONFLICT`` (both dialects have it, with the same API) into the model's Core table.
+
+    Core, not the ORM entity: the ORM bulk path splits the rows into one statement per pattern of None
+    values (120 round trips for the 438 rounds on PostgreSQL); Core sends them in one batch.
+    """
+    table = cast(Table, model.__table__)  # type: ignore[attr-defined]
+    return postgresql.insert(table) if _is_postgres(session) else sqlite.insert(table)
+
+
+def _encode(value: Any) -> str:
+    """A DrawChange value as JSON text; dates and datetimes (date's subclass) as ISO 8601."""
+    if isinstance(value, dt.date):
+        value = value.isoformat()
+    return json.dumps(value, ensure_ascii=False)
+
+
+# --- queries -------------------------------------------------------------------------------------------
+
+
+def count_draws(session: Session) -> int:
+    """How many rounds are stored."""
+    return session.exec(select(func.count()).select_from(Draw)).one()
+
+
+def list_draws(
+    session: Session,
+    *,
+    category: str | None = None,
+    since: dt.date | None = None,
+    limit: int | None = None,
+) -> list[Draw]:
+    """Stored rounds newest first (91 < 91a < 91b < 92), optionally of one category key and from a date on."""
+    stmt = select(Draw)
+    if category is not None:
+        stmt = stmt.where(Draw.category == category)
+    if since is not None:
+        stmt = stmt.where(Draw.date >= since)
+    stmt = stmt.order_by(*NEWEST_FIRST)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.exec(stmt))
+
+
+def get_draw(session: Session, number: str) -> Draw | None:
+    """One round by number; ``"91A"`` and ``" 91a "`` find ``91a`` (numbers are stored lower-case)."""
+    return session.exec(select(Draw).where(Draw.number == number.strip().lower())).first()
+
+
+def get_distribution(session: Session, as_on: dt.date) -> PoolDistribution | None:
+    """The pool distribution published for ``as_on``, if IRCC published one."""
+    return session.get(PoolDistribution, as_on)
+
+
+def draw_changes(session: Session, draw_id: int) -> list[DrawChange]:
+    """The corrections recorded for one round, oldest first."""
+    stmt = select(DrawChange).where(DrawChange.draw_id == draw_id).order_by(col(DrawChange.id))
+    return list(session.exec(stmt))
+
+
+def draws_by_ids(session: Session, ids: Sequence[int]) -> list[Draw]:
+    """Rounds by primary key, oldest first (the order alerts for several new rounds should go out in)."""
+    if not ids:
+        return []
+    stmt = select(Draw).where(col(Draw.id).in_(list(ids))).order_by(*OLDEST_FIRST)
+    return list(session.exec(stmt).all())

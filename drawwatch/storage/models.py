@@ -1,0 +1,224 @@
+"""The tables: rounds and checks; subscribers, their categories and channels; the alert outbox.
+
+Every datetime is timezone-aware UTC (SQLModel 0.0.50 rejects naive ones and returns aware ones, also from
+SQLite, which stores them without an offset). Free texts from IRCC are kept raw beside what was parsed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint, literal_column
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from drawwatch.storage.db import utcnow
+
+CHECK_OUTCOMES: tuple[str, ...] = ("running", "ok", "not_modified", "unchanged", "failed")
+# A check that ended with one of these proves the database already holds the feed's history.
+SUCCESS_OUTCOMES: tuple[str, ...] = ("ok", "not_modified", "unchanged")
+
+
+class CheckRun(SQLModel, table=True):
+    """One ``check`` (fetch → validate → store), recorded when it starts so a crash still leaves a trace."""
+
+    __tablename__ = "check_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    finished_at: dt.datetime | None = None
+    outcome: str = Field(default="running", index=True, max_length=16)
+    # True when no check had succeeded before: it stores history and must alert nobody.
+    baseline: bool = False
+    feed_url: str
+    http_status: int | None = None
+    bytes_received: int | None = None
+    rounds_in_feed: int | None = None
+    new_count: int = 0
+    changed_count: int = 0
+    skipped_count: int = 0
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Draw(SQLModel, table=True):
+    """A round of invitations as last published. Rows are never deleted: a round once seen stays seen.
+
+    Newest first is ``(number_int desc, number_suffix desc)``: "91a" and "91b" sort between 91 and 92.
+    """
+
+    __tablename__ = "draw"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, max_length=16)
+    number_int: int = Field(index=True)
+    number_suffix: str = Field(default="", max_length=4)
+    date: dt.date = Field(index=True)
+    name: str  # IRCC's raw drawName; renamed after publication at times, so never a key
+    category: str = Field(index=True, max_length=32)
+    list_version: str | None = None
+    programs: str = ""
+    invitations: int
+    crs: int
+    run_at: dt.datetime | None = None
+    run_at_raw: str = ""
+    tie_break: dt.datetime | None = None
+    tie_break_raw: str = ""
+    url: str
+    distribution_as_on: dt.date | None = None
+    # True when a baseline check stored it: history, not news.
+    baseline: bool = False
+    first_seen_at: dt.datetime = Field(default_factory=utcnow)
+    first_seen_check_id: int | None = Field(default=None, foreign_key="check_run.id")
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class PoolDistribution(SQLModel, table=True):
+    """CRS distribution of the whole pool on one date (shared by that week's rounds); only published ones."""
+
+    __tablename__ = "pool_distribution"
+
+    as_on: dt.date = Field(primary_key=True)
+    counts: dict[str, int] = Field(
+        sa_column=Column(JSON().with_variant(JSONB(), "postgresql"), nullable=False)
+    )
+    first_seen_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class DrawChange(SQLModel, table=True):
+    """Audit of a correction IRCC made to a stored round: one row per changed field.
+
+    Values are JSON-encoded scalars (dates and datetimes as ISO strings), so any field fits one column.
+    """
+
+    __tablename__ = "draw_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    draw_id: int = Field(foreign_key="draw.id", index=True)
+    check_id: int | None = Field(default=None, foreign_key="check_run.id")
+    field: str = Field(max_length=64)
+    old_value: str = Field(sa_column=Column(Text, nullable=False))
+    new_value: str = Field(sa_column=Column(Text, nullable=False))
+    changed_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class FeedState(SQLModel, table=True):
+    """What the last fetch of a feed URL returned: validators for conditional requests and failure streaks.
+
+    Kept in the database rather than Scrapy's on-disk cache so one-shot containers and replicas share it.
+    """
+
+    __tablename__ = "feed_state"
+
+    feed_url: str = Field(primary_key=True)
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    rounds_in_feed: int | None = None
+    last_checked_at: dt.datetime = Field(default_factory=utcnow)
+    last_success_at: dt.datetime | None = None
+    consecutive_failures: int = 0
+
+
+# --- subscribers and the alert outbox ------------------------------------------------------------------
+
+MAX_CRS = 1200
+# Statuses a sender may still claim: never tried, or last try failed and a retry is scheduled.
+RETRYABLE_STATUSES: tuple[str, ...] = ("pending", "failed")
+ALERT_STATUSES: tuple[str, ...] = ("pending", "sent", "failed", "dead", "cancelled")
+TIE_VALUES: tuple[str, ...] = ("clear", "tie_unknown", "tie_invited")
+
+
+def new_unsubscribe_token() -> str:
+    """An unguessable URL-safe token (32 characters) that identifies a subscriber in unsubscribe links."""
+    return secrets.token_urlsafe(24)
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+class Subscriber(SQLModel, table=True):
+    """Someone to alert: a CRS score, the round categories they can be invited in, and channels.
+
+    ``submitted_at`` is the Express Entry profile submission time, which decides ties at exactly the
+    cut-off; None when the subscriber did not save it.
+    """
+
+    __tablename__ = "subscriber"
+    __table_args__ = (CheckConstraint(f"crs >= 0 AND crs <= {MAX_CRS}", name="ck_subscriber_crs"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    crs: int
+    submitted_at: dt.datetime | None = None
+    active: bool = Field(default=True, index=True)
+    language: str = Field(default="en", max_length=16)
+    unsubscribe_token: str = Field(default_factory=new_unsubscribe_token, unique=True, max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class SubscriberCategory(SQLModel, table=True):
+    """One round category a subscriber can be invited in. ``source`` says who added it: ``explicit`` (the
+    operator or the subscriber; a later feature derives ``noc`` ones from occupation codes).
+
+    The (category, subscriber_id) index serves the eligibility EXISTS from the category side.
+    """
+
+    __tablename__ = "subscriber_category"
+    __table_args__ = (Index("ix_subscriber_category_category", "category", "subscriber_id"),)
+
+    subscriber_id: int = Field(foreign_key="subscriber.id", ondelete="CASCADE", primary_key=True)
+    category: str = Field(primary_key=True, max_length=32)
+    source: str = Field(default="explicit", max_length=16)
+
+
+class SubscriberChannel(SQLModel, table=True):
+    """One apprise URL to deliver a subscriber's alerts to. The URL holds secrets: show it redacted only."""
+
+    __tablename__ = "subscriber_channel"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscriber.id", ondelete="CASCADE", index=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Alert(SQLModel, table=True):
+    """The outbox: one message about one round to one channel of one subscriber.
+
+    One row per channel, so a failing channel is retried without re-sending to those that worked. The
+    unique key makes queueing idempotent; ``claimed_by``/``lease_until`` let several senders share the
+    table without sending a row twice. ``ix_alert_due`` is partial (only claimable statuses) and ordered
+    like the claim query, so a claim reads ``limit`` index entries however many sent rows pile up.
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "draw_id", "channel_id", "kind", name="uq_alert_key"),
+        CheckConstraint(f"status IN ({_sql_list(ALERT_STATUSES)})", name="ck_alert_status"),
+        Index(
+            "ix_alert_due",
+            "next_attempt_at",
+            "id",
+            postgresql_where=literal_column(f"status IN ({_sql_list(RETRYABLE_STATUSES)})"),
+            sqlite_where=literal_column(f"status IN ({_sql_list(RETRYABLE_STATUSES)})"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: int = Field(foreign_key="subscriber.id", ondelete="CASCADE")
+    draw_id: int = Field(foreign_key="draw.id")
+    channel_id: int = Field(foreign_key="subscriber_channel.id", ondelete="CASCADE", index=True)
+    kind: str = Field(default="round", max_length=16)
+    tie: str = Field(max_length=16)
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow)
+    claimed_by: str | None = Field(default=None, max_length=200)
+    lease_until: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow)
