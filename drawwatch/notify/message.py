@@ -1,0 +1,89 @@
+"""What an alert says, as plain immutable values: the renderer and the sender need nothing else.
+
+These types carry no database or Scrapy objects, so rendering and sending can be tested (and re-run by the
+outbox) from values alone. Consistency is checked on construction: an alert that contradicts itself (a CRS
+below the cut-off, a "clear" alert at exactly the cut-off) would tell a candidate something false.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Final, Literal, get_args
+
+Tie = Literal["clear", "tie_unknown", "tie_invited"]
+"""How the subscriber's score relates to the cut-off.
+
+- ``clear``: above the cut-off, invited whatever the tie-break.
+- ``tie_unknown``: exactly the cut-off, profile submission time not saved: depends on the tie-break rule.
+- ``tie_invited``: exactly the cut-off, profile submitted before the round's tie-break time.
+"""
+
+TIE_VALUES: Final[tuple[str, ...]] = get_args(Tie)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundInfo:
+    """One round of invitations as the alert shows it."""
+
+    number: str  # a string: IRCC numbers some rounds "91a"/"91b"
+    date: date
+    name: str  # IRCC's raw drawName, shown as published
+    category: str  # drawwatch's stable key, e.g. "stem"
+    category_label: str  # human label for the key, e.g. "STEM"
+    list_version: str | None  # occupation-list version named in the round, e.g. "2026-Version 2"
+    crs: int  # the cut-off: lowest CRS invited
+    invitations: int
+    tie_break: datetime | None  # aware; normalised to UTC
+    tie_break_raw: str  # IRCC's text, kept to show when it could not be parsed
+    url: str  # the round's page on canada.ca
+
+    def __post_init__(self) -> None:
+        if self.tie_break is not None:
+            if self.tie_break.tzinfo is None or self.tie_break.utcoffset() is None:
+                raise ValueError(f"round {self.number}: tie_break must be timezone-aware (UTC), got naive")
+            object.__setattr__(self, "tie_break", self.tie_break.astimezone(UTC))
+        if self.crs < 0 or self.invitations < 0:
+            raise ValueError(f"round {self.number}: negative CRS or invitation count")
+
+
+@dataclass(frozen=True, slots=True)
+class AlertContext:
+    """One subscriber's alert for one round: everything the templates may show."""
+
+    round: RoundInfo
+    subscriber_name: str
+    subscriber_crs: int
+    tie: Tie
+    qualifying_occupation: str | None = None  # e.g. "21231 Software engineers and designers"
+    unsubscribe_hint: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.tie not in TIE_VALUES:
+            raise ValueError(f"tie must be one of {', '.join(TIE_VALUES)}; got {self.tie!r}")
+        if self.margin < 0:
+            raise ValueError(
+                f"CRS {self.subscriber_crs} is below the cut-off {self.round.crs}: nobody should be alerted"
+            )
+        if self.tie == "clear" and self.margin == 0:
+            raise ValueError("a score equal to the cut-off needs tie='tie_unknown' or tie='tie_invited'")
+        if self.tie != "clear" and self.margin != 0:
+            raise ValueError(f"tie={self.tie!r} is only for a score equal to the cut-off")
+        if self.tie == "tie_invited" and self.round.tie_break is None:
+            raise ValueError(
+                "tie='tie_invited' needs the round's tie-break time (use 'tie_unknown' without it)"
+            )
+
+    @property
+    def margin(self) -> int:
+        """Points above the cut-off (0 at exactly the cut-off)."""
+        return self.subscriber_crs - self.round.crs
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedMessage:
+    """An alert ready to send: the channel picks ``html`` or ``text`` as its body."""
+
+    subject: str
+    text: str
+    html: str

@@ -1,0 +1,367 @@
+"""Rendering alerts: what a candidate reads, escaping, operator overrides and template failures."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drawwatch.notify.message import AlertContext, RenderedMessage, RoundInfo
+from drawwatch.notify.render import Renderer, TemplateProblem, long_date, points, thousands, utc_time
+
+URL_437 = (
+    "https://www.canada.ca/en/immigration-refugees-citizenship/corporate/mandate/"
+    "policies-operational-instructions-agreements/ministerial-instructions/express-entry-rounds/"
+    "invitations.html?q=437"
+)
+TIE_BREAK = datetime(2026, 3, 1, 18, 34, 5, tzinfo=UTC)
+TIE_TEXT = "March 1, 2026 at 18:34:05 UTC"
+
+
+def make_round(**changes: Any) -> RoundInfo:
+    base = RoundInfo(
+        number="437",
+        date=date(2026, 8, 19),
+        name="French-Language proficiency 2026-Version 2",
+        category="french",
+        category_label="French",
+        list_version=None,
+        crs=382,
+        invitations=5000,
+        tie_break=TIE_BREAK,
+        tie_break_raw=TIE_TEXT,
+        url=URL_437,
+    )
+    return replace(base, **changes)
+
+
+def make_ctx(
+    crs: int = 390, tie: str = "clear", round_: RoundInfo | None = None, **changes: Any
+) -> AlertContext:
+    return AlertContext(
+        round=round_ or make_round(),
+        subscriber_name=changes.pop("subscriber_name", "Ana"),
+        subscriber_crs=crs,
+        tie=tie,  # type: ignore[arg-type]
+        qualifying_occupation=changes.pop("qualifying_occupation", None),
+        unsubscribe_hint=changes.pop("unsubscribe_hint", None),
+    )
+
+
+def visible(markup: str) -> str:
+    """What a reader sees of the HTML: tags dropped, entities decoded, whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    return Renderer()
+
+
+# ---------------------------------------------------------------------------------------------- content
+
+CAVEAT_UNKNOWN = (
+    f"Your score equals the cut-off: only profiles submitted before {TIE_TEXT} were invited. "
+    "You did not save your profile submission time, "
+    "so whether you were invited depends on that tie-breaking rule."
+)
+
+CONTENT_CASES = [
+    pytest.param(
+        make_ctx(390, "clear"),
+        "Express Entry round #437 (French): cut-off 382 — your CRS 390 qualifies",
+        ["Your CRS 390 clears the French cut-off of 382 by 8 points.", f"Tie-break: {TIE_TEXT}"],
+        ["Your score equals the cut-off", "Occupation list", "qualifying occupation"],
+        id="above-cutoff",
+    ),
+    pytest.param(
+        make_ctx(383, "clear"),
+        "Express Entry round #437 (French): cut-off 382 — your CRS 383 qualifies",
+        ["Your CRS 383 clears the French cut-off of 382 by 1 point."],
+        ["1 points"],
+        id="one-point-above",
+    ),
+    pytest.param(
+        make_ctx(382, "tie_unknown"),
+        "Express Entry round #437 (French): cut-off 382 — your CRS 382 ties it, see the tie-break rule",
+        ["Your CRS 382 meets the French cut-off of 382.", CAVEAT_UNKNOWN],
+        ["clears", "You saved a profile submission time"],
+        id="tie-unknown",
+    ),
+    pytest.param(
+        make_ctx(382, "tie_invited"),
+        "Express Entry round #437 (French): cut-off 382 — your CRS 382 qualifies on the tie-break",
+        [
+            f"Your score equals the cut-off: only profiles submitted before {TIE_TEXT} were invited.",
+            "You saved a profile submission time before that, so under the tie-breaking rule you should have "
+            "been invited.",
+        ],
+        ["You did not save"],
+        id="tie-invited",
+    ),
+    pytest.param(
+        make_ctx(382, "tie_unknown", make_round(tie_break=None, tie_break_raw="")),
+        None,
+        [
+            "only profiles submitted before the round's tie-break time were invited, and that time has not "
+            "been published.",
+            "depends on that tie-breaking rule",
+            "Tie-break: not published",
+        ],
+        [TIE_TEXT],
+        id="tie-unknown-no-tie-break",
+    ),
+    pytest.param(
+        make_ctx(382, "tie_unknown", make_round(tie_break=None, tie_break_raw="to be confirmed")),
+        None,
+        ['that time was published as "to be confirmed"', "Tie-break: to be confirmed"],
+        ["not published"],
+        id="tie-break-unparsed-shows-irccs-text",
+    ),
+    pytest.param(
+        make_ctx(390, "clear", make_round(tie_break=None, tie_break_raw="")),
+        None,
+        ["Tie-break: not published", "by 8 points"],
+        [],
+        id="above-cutoff-no-tie-break",
+    ),
+    pytest.param(
+        make_ctx(
+            495,
+            "clear",
+            make_round(
+                number="433",
+                category="stem",
+                category_label="STEM",
+                name="STEM occupations 2026-Version 2",
+                list_version="2026-Version 2",
+                crs=481,
+                invitations=1500,
+            ),
+            qualifying_occupation="21231 Software engineers and designers",
+        ),
+        "Express Entry round #433 (STEM): cut-off 481 — your CRS 495 qualifies",
+        [
+            "Your CRS 495 clears the STEM cut-off of 481 by 14 points.",
+            "Occupation list: 2026-Version 2",
+            "Your qualifying occupation: 21231 Software engineers and designers",
+            "Invitations: 1,500",
+        ],
+        [],
+        id="occupation-and-list-version",
+    ),
+    pytest.param(
+        make_ctx(390, "clear", unsubscribe_hint="Reply STOP to stop these alerts."),
+        None,
+        ["Reply STOP to stop these alerts."],
+        [],
+        id="unsubscribe-hint",
+    ),
+]
+
+
+@pytest.mark.parametrize(("ctx", "subject", "present", "absent"), CONTENT_CASES)
+def test_alert_content(
+    renderer: Renderer, ctx: AlertContext, subject: str | None, present: list[str], absent: list[str]
+) -> None:
+    message = renderer.render_alert(ctx)
+    assert isinstance(message, RenderedMessage)
+    if subject is not None:
+        assert message.subject == subject
+    assert "\n" not in message.subject
+    for body in (flat(message.text), visible(message.html)):
+        for phrase in present:
+            assert phrase in body
+        for phrase in absent:
+            assert phrase not in body
+
+
+def test_every_alert_names_the_round(renderer: Renderer) -> None:
+    """PRODUCT.md: number, date, type, cut-off, invitations, tie-break, link, and why the reader gets it."""
+    message = renderer.render_alert(make_ctx(390, "clear"))
+    for body in (flat(message.text), visible(message.html)):
+        assert "Round: #437 on August 19, 2026" in body
+        assert "Type: French (IRCC's name:" in body
+        assert "French-Language proficiency 2026-Version 2" in body
+        assert "Cut-off: CRS 382" in body
+        assert "Invitations: 5,000" in body
+        assert URL_437 in body
+        assert "You get this alert because" in body
+    assert f'<a href="{html.escape(URL_437)}">' in message.html
+
+
+def test_without_optional_fields_nothing_dangles(renderer: Renderer) -> None:
+    message = renderer.render_alert(make_ctx(390, "clear"))
+    assert "None" not in message.text and "None" not in message.html
+    assert "\n\n\n" not in message.text
+    assert message.text.endswith("\n") and not message.text.endswith("\n\n")
+
+
+def test_html_escapes_subscriber_and_round_text(renderer: Renderer) -> None:
+    evil = '<script>alert("x")</script> & <b>'
+    ctx = make_ctx(
+        390,
+        "clear",
+        make_round(name="STEM <img src=x onerror=alert(1)>"),
+        subscriber_name=evil,
+        qualifying_occupation="<i>21231</i>",
+        unsubscribe_hint='<a href="javascript:alert(1)">x</a>',
+    )
+    message = renderer.render_alert(ctx)
+    assert "<script>" not in message.html
+    assert "<img" not in message.html
+    assert '<a href="javascript' not in message.html
+    assert "&lt;a href=&#34;javascript:alert(1)&#34;&gt;x&lt;/a&gt;" in message.html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;" in message.html
+    assert "&lt;i&gt;21231&lt;/i&gt;" in message.html
+    # the plain-text rendering is not HTML: the name appears as typed
+    assert evil in message.text
+
+
+def test_tie_break_shown_in_utc(renderer: Renderer) -> None:
+    toronto = timezone(timedelta(hours=-4))
+    round_ = make_round(tie_break=datetime(2026, 3, 1, 14, 34, 5, tzinfo=toronto))
+    assert round_.tie_break == TIE_BREAK and round_.tie_break.tzinfo == UTC
+    message = renderer.render_alert(make_ctx(382, "tie_unknown", round_))
+    assert TIE_TEXT in message.text
+
+
+# ----------------------------------------------------------------------------------------- consistency
+
+
+@pytest.mark.parametrize(
+    ("build", "match"),
+    [
+        pytest.param(lambda: make_ctx(381, "clear"), "below the cut-off", id="below-cutoff"),
+        pytest.param(lambda: make_ctx(382, "clear"), "equal to the cut-off needs", id="clear-at-cutoff"),
+        pytest.param(lambda: make_ctx(390, "tie_unknown"), "only for a score equal", id="tie-above-cutoff"),
+        pytest.param(
+            lambda: make_ctx(382, "tie_invited", make_round(tie_break=None)),
+            "needs the round's tie-break time",
+            id="tie-invited-without-tie-break",
+        ),
+        pytest.param(lambda: make_ctx(390, "maybe"), "tie must be one of", id="unknown-tie"),
+        pytest.param(
+            lambda: make_round(tie_break=datetime(2026, 3, 1, 18, 34, 5)),
+            "timezone-aware",
+            id="naive-tie-break",
+        ),
+    ],
+)
+def test_contradictory_alerts_are_rejected(build: Any, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        build()
+
+
+def test_margin() -> None:
+    assert make_ctx(489, "clear", make_round(crs=481)).margin == 8
+    assert make_ctx(382, "tie_unknown").margin == 0
+
+
+@pytest.mark.parametrize(
+    ("func", "value", "expected"),
+    [
+        (thousands, 1500, "1,500"),
+        (thousands, 999, "999"),
+        (long_date, date(2026, 8, 19), "August 19, 2026"),
+        (long_date, date(2026, 1, 1), "January 1, 2026"),
+        (utc_time, datetime(2026, 3, 1, 18, 34, 5, tzinfo=UTC), TIE_TEXT),
+        (utc_time, datetime(2026, 3, 1, 20, 34, 5, tzinfo=timezone(timedelta(hours=2))), TIE_TEXT),
+        (points, 1, "1 point"),
+        (points, 8, "8 points"),
+    ],
+)
+def test_filters(func: Any, value: Any, expected: str) -> None:
+    assert func(value) == expected
+
+
+# ------------------------------------------------------------------------------------ operator templates
+
+
+def test_operator_overrides_one_template(tmp_path: Path) -> None:
+    (tmp_path / "alert_subject.txt.j2").write_text(
+        "[drawwatch] #{{ round.number }} {{ round.category_label }}: {{ round.crs }}"
+        " (you: {{ subscriber_crs }})\n"
+    )
+    message = Renderer(tmp_path).render_alert(make_ctx(390, "clear"))
+    assert message.subject == "[drawwatch] #437 French: 382 (you: 390)"
+    assert "Your CRS 390 clears the French cut-off of 382 by 8 points." in message.text  # packaged template
+    assert "<p>" in message.html
+
+
+def test_operator_html_template_is_autoescaped(tmp_path: Path) -> None:
+    (tmp_path / "alert.html.j2").write_text("<p>Hi {{ subscriber_name }}</p>\n")
+    message = Renderer(tmp_path).render_alert(make_ctx(390, "clear", subscriber_name="<script>"))
+    assert message.html == "<p>Hi &lt;script&gt;</p>\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "line", "fragment"),
+    [
+        pytest.param(
+            "alert.txt.j2",
+            "Hello\n{{ subscriber_name }}\n{{ nope }}\n",
+            3,
+            "'nope' is undefined",
+            id="undefined",
+        ),
+        pytest.param(
+            "alert.html.j2",
+            "<p>{{ round.numbr }}</p>\n",
+            1,
+            "has no attribute 'numbr'",
+            id="undefined-attribute",
+        ),
+        pytest.param("alert_subject.txt.j2", "Round\n{% if x %}\n", 2, "", id="syntax-error"),
+        pytest.param("alert.txt.j2", "a\n\n{{ round.__class__ }}\n", 3, "", id="sandbox-blocks-dunder"),
+        pytest.param("alert.txt.j2", "{{ subscriber_crs|long_date }}\n", 1, "", id="filter-raises"),
+    ],
+)
+def test_template_problem_names_file_and_line(
+    tmp_path: Path, name: str, source: str, line: int, fragment: str
+) -> None:
+    (tmp_path / name).write_text(source)
+    with pytest.raises(TemplateProblem) as info:
+        Renderer(tmp_path).render_alert(make_ctx(390, "clear"))
+    problem = info.value
+    assert isinstance(problem, ValueError)
+    assert problem.lineno == line
+    assert problem.template == str(tmp_path / name)
+    assert f"template {name} ({tmp_path / name}), line {line}: " in str(problem)
+    assert fragment in str(problem)
+
+
+def test_missing_templates_dir(tmp_path: Path) -> None:
+    with pytest.raises(TemplateProblem, match="does not exist"):
+        Renderer(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(
+    ("source", "cap"),
+    [
+        pytest.param("{% for i in range(100000) %}xxxxxxxxxx{% endfor %}", 64 * 1024, id="operator-loop"),
+        pytest.param(None, 200, id="small-cap-on-packaged-template"),
+    ],
+)
+def test_output_is_capped(tmp_path: Path, source: str | None, cap: int) -> None:
+    if source is not None:
+        (tmp_path / "alert.txt.j2").write_text(source)
+    renderer = Renderer(tmp_path, max_output_bytes=cap)
+    with pytest.raises(TemplateProblem, match=f"output exceeds {cap} bytes") as info:
+        renderer.render_alert(make_ctx(390, "clear"))
+    assert "alert" in str(info.value)
+
+
+def test_default_cap_leaves_room_for_real_alerts(renderer: Renderer) -> None:
+    long_name = "x" * 2000
+    message = renderer.render_alert(make_ctx(390, "clear", subscriber_name=long_name))
+    assert long_name in message.text
