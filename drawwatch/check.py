@@ -14,9 +14,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from drawwatch.config import Settings
-from drawwatch.notify.admin import tell_operator_about_dead
+from drawwatch.notify.admin import tell_operator_about_check, tell_operator_about_dead
 from drawwatch.notify.deliver import deliver_due
 from drawwatch.scrapers.fetch import FetchResult, fetch_feed
 from drawwatch.scrapers.items import DrawItem
@@ -28,8 +29,8 @@ from drawwatch.storage.checks import (
     record_feed_success,
     start_check,
 )
-from drawwatch.storage.db import session_scope
-from drawwatch.storage.draws import count_draws, draws_by_ids, sync_draws
+from drawwatch.storage.db import begin_write, session_scope
+from drawwatch.storage.draws import count_draws, draws_by_ids, first_unknown_names, sync_draws
 from drawwatch.storage.models import CheckRun
 
 log = logging.getLogger("drawwatch.check")
@@ -50,6 +51,11 @@ class CheckSummary:
     new_rounds: list[dict[str, Any]] = field(default_factory=list)
     changed_rounds: dict[str, list[str]] = field(default_factory=dict)
     skipped_rounds: list[str] = field(default_factory=list)
+    unknown_names: list[str] = field(
+        default_factory=list
+    )  # round names no category rule knows, first seen now
+    consecutive_failures: int = 0  # after this check
+    recovered_after: int = 0  # failed checks in a row that this successful one ended
     alerts: dict[str, int] = field(default_factory=lambda: {"queued": 0, "sent": 0, "failed": 0, "dead": 0})
     error: str | None = None
     seconds: float = 0.0
@@ -93,6 +99,7 @@ async def run_check(settings: Settings, engine: Engine, *, deliver: bool = True)
         stats = await deliver_due(engine, settings)
         summary.alerts.update(sent=stats.sent, failed=stats.failed, dead=stats.dead)
         await tell_operator_about_dead(settings, stats)
+    await tell_operator_about_check(settings, summary)
     summary.seconds = round(time.perf_counter() - started, 3)
     _log_summary(summary)
     return summary
@@ -115,6 +122,7 @@ def _begin(engine: Engine, url: str) -> tuple[int, dict[str, str], str | None]:
 def _store(
     engine: Engine, settings: Settings, check_id: int, result: FetchResult, known_hash: str | None
 ) -> CheckSummary:
+    """Validate against what is stored and write the outcome, all in one transaction."""
     summary = CheckSummary(
         outcome="failed",
         feed_url=result.url,
@@ -126,71 +134,72 @@ def _store(
     )
     try:
         with session_scope(engine) as session:
+            begin_write(session)  # one writer at a time: the failure streak below is read, then reset
             check = session.get_one(CheckRun, check_id)
             summary.baseline = check.baseline
             stored = count_draws(session)
             summary.stored_rounds = stored
-            error = result.error or _refusal(result, stored, settings.max_shrink)
-            if error is None and result.not_modified:
+            summary.error = result.error or _refusal(result, stored, settings.max_shrink)
+            if summary.error is None and result.not_modified:
                 summary.outcome = "not_modified"
-            elif error is None:
+            elif summary.error is None:
                 content_hash = rounds_hash(result.rounds)
-                if content_hash == known_hash:
-                    summary.outcome = "unchanged"
-                else:
-                    sync = sync_draws(session, result.rounds, check=check)
-                    # The diff step: alerts for new rounds are queued in the transaction that stores them.
-                    if sync.new_ids and not check.baseline:
-                        summary.alerts["queued"] = queue_round_alerts(
-                            session, draws_by_ids(session, sync.new_ids)
-                        )
-                    summary.outcome = "ok"
-                    by_number = {r.number: r for r in result.rounds}
-                    summary.new_rounds = [_round_brief(by_number[n]) for n in sync.new]
-                    summary.changed_rounds = {n: [c.field for c in cs] for n, cs in sync.changed.items()}
-                    summary.stored_rounds = stored + len(sync.new)
+                summary.outcome = "unchanged" if content_hash == known_hash else "ok"
+                if summary.outcome == "ok":
+                    _sync(session, check, result, summary)
                 known_hash = content_hash
-            if error is not None:
-                summary.error = error
-                finish_check(
-                    session,
-                    check,
-                    outcome="failed",
-                    http_status=result.status,
-                    bytes_received=result.bytes_received,
-                    rounds_in_feed=summary.rounds_in_feed,
-                    skipped_count=len(result.rejected),
-                    error=error,
-                )
-                record_feed_failure(session, result.url)
-                return summary
-            finish_check(
-                session,
-                check,
-                outcome=summary.outcome,
-                http_status=result.status,
-                bytes_received=result.bytes_received,
-                rounds_in_feed=summary.rounds_in_feed,
-                new_count=len(summary.new_rounds),
-                changed_count=len(summary.changed_rounds),
-                skipped_count=len(result.rejected),
-            )
-            record_feed_success(
-                session,
-                result.url,
-                etag=result.etag,
-                last_modified=result.last_modified,
-                content_hash=known_hash,
-                rounds_in_feed=summary.rounds_in_feed,
-            )
+            _finish(session, check, result, summary, known_hash)
     except Exception as exc:  # the database failed mid-way: nothing of this check was committed
         log.exception("storing the check failed")
         summary.outcome = "failed"
-        summary.new_rounds, summary.changed_rounds = [], {}
+        summary.new_rounds, summary.changed_rounds, summary.unknown_names = [], {}, []
         summary.alerts["queued"] = 0
         summary.error = f"storing the rounds failed: {type(exc).__name__}: {exc}"
         _record_failure(engine, check_id, result, summary.error)
     return summary
+
+
+def _sync(session: Session, check: CheckRun, result: FetchResult, summary: CheckSummary) -> None:
+    sync = sync_draws(session, result.rounds, check=check)
+    # The diff step: alerts for new rounds are queued in the very transaction that stores them.
+    if sync.new_ids and not check.baseline:
+        summary.alerts["queued"] = queue_round_alerts(session, draws_by_ids(session, sync.new_ids))
+    by_number = {r.number: r for r in result.rounds}
+    summary.new_rounds = [_round_brief(by_number[n]) for n in sync.new]
+    summary.changed_rounds = {n: [c.field for c in cs] for n, cs in sync.changed.items()}
+    summary.stored_rounds = (summary.stored_rounds or 0) + len(sync.new)
+    touched = {*sync.new, *(n for n, cs in sync.changed.items() if any(c.field == "name" for c in cs))}
+    summary.unknown_names = first_unknown_names(session, [by_number[n] for n in sorted(touched)])
+
+
+def _finish(
+    session: Session, check: CheckRun, result: FetchResult, summary: CheckSummary, content_hash: str | None
+) -> None:
+    finish_check(
+        session,
+        check,
+        outcome=summary.outcome,
+        http_status=result.status,
+        bytes_received=result.bytes_received,
+        rounds_in_feed=summary.rounds_in_feed,
+        new_count=len(summary.new_rounds),
+        changed_count=len(summary.changed_rounds),
+        skipped_count=len(result.rejected),
+        error=summary.error,
+    )
+    if summary.outcome == "failed":
+        summary.consecutive_failures = record_feed_failure(session, result.url)
+        return
+    state = get_feed_state(session, result.url)
+    summary.recovered_after = state.consecutive_failures if state else 0
+    record_feed_success(
+        session,
+        result.url,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        content_hash=content_hash,
+        rounds_in_feed=summary.rounds_in_feed,
+    )
 
 
 def _refusal(result: FetchResult, stored: int, max_shrink: int) -> str | None:

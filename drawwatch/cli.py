@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
@@ -56,17 +56,36 @@ def friendly_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def setup_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
-    )
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def setup_logging(verbose: int, log_format: str = "text", base: int = logging.WARNING) -> None:
+    level = base if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     # Scrapy logs every failed download with a traceback; the check reports the reason in one line anyway.
     # Its own messages appear with -v (warnings) and -vv (everything).
     logging.getLogger("scrapy").setLevel(
         {0: logging.CRITICAL, 1: logging.WARNING}.get(verbose, logging.DEBUG)
     )
     logging.getLogger("apprise").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
 
 
 class Context:
@@ -80,6 +99,10 @@ class Context:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings()
+            if self._settings.telegram_api_url:
+                from drawwatch.notify.channels import use_telegram_api
+
+                use_telegram_api(self._settings.telegram_api_url)
         return self._settings
 
     @property
@@ -98,14 +121,22 @@ pass_ctx = click.make_pass_decorator(Context, ensure=True)
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="drawwatch")
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v: info, -vv: debug).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Log line format.",
+)
 @click.pass_context
-def cli(ctx: click.Context, verbose: int) -> None:
+def cli(ctx: click.Context, verbose: int, log_format: str) -> None:
     """Watch Canada's Express Entry rounds of invitations and alert subscribers whose CRS clears a cut-off.
 
     Settings come from DRAWWATCH_* environment variables (e.g. DRAWWATCH_DATABASE_URL, DRAWWATCH_FEED_URL)
     and an optional TOML file named by DRAWWATCH_CONFIG. See the README.
     """
-    setup_logging(verbose)
+    # The daemon logs one line per check at INFO; one-shot commands print their result and log only warnings.
+    setup_logging(verbose, log_format, logging.INFO if ctx.invoked_subcommand == "run" else logging.WARNING)
     ctx.obj = Context()
 
 
@@ -235,6 +266,71 @@ def draws_show(obj: Context, number: str, as_json: bool) -> None:
 
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+@cli.command()
+@click.option("--interval", type=click.FloatRange(min=1), metavar="SECONDS", help="Check every N seconds.")
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Regenerate the static report there after every check that found new rounds.",
+)
+@pass_ctx
+@friendly_errors
+def run(obj: Context, interval: float | None, report_dir: Path | None) -> None:
+    """Run as a daemon: check on a schedule until SIGTERM/SIGINT, then finish the check in flight and exit 0.
+
+    Default schedule (UTC): every 15 minutes on weekdays 12:00-22:59, when IRCC publishes rounds, and hourly
+    otherwise, with up to DRAWWATCH_JITTER seconds of random delay. DRAWWATCH_SCHEDULE takes crontab
+    expressions separated by ';'; --interval or DRAWWATCH_INTERVAL a fixed period. Delivery retries that come
+    due between checks are sent every DRAWWATCH_DELIVERY_INTERVAL seconds.
+    """
+    from drawwatch.runtime import run_on_reactor
+    from drawwatch.scheduler.daemon import Daemon, report_hook
+
+    settings, engine = obj.settings, obj.engine
+    after = report_hook(settings, engine, report_dir) if report_dir else None
+    holder: dict[str, Daemon] = {}
+
+    async def main() -> int:
+        daemon = Daemon(settings, engine, interval=interval, after_check=after)
+        holder["daemon"] = daemon
+        return await daemon.run()
+
+    def stop() -> None:
+        if "daemon" in holder:
+            holder["daemon"].request_stop()
+
+    sys.exit(run_on_reactor(main, on_stop=stop))
+
+
+@cli.command()
+@click.option(
+    "--max-age",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Default: DRAWWATCH_HEALTH_MAX_AGE (7200).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+@friendly_errors
+def health(obj: Context, max_age: float | None, as_json: bool) -> None:
+    """Exit 0 when a check succeeded recently enough, 1 otherwise, and say why (for HEALTHCHECK and probes)."""
+    from drawwatch.health import assess
+    from drawwatch.storage.db import session_scope
+
+    settings = obj.settings
+    with session_scope(obj.engine) as session:
+        report = assess(session, settings.feed_url, max_age or settings.health_max_age)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        click.echo(f"{'healthy' if report.healthy else 'unhealthy'}: {report.reason}")
+        if report.last_outcome == "failed" and report.last_error:
+            click.echo(f"  last check failed: {report.last_error}")
+        if report.alerts_due or report.alerts_dead:
+            click.echo(f"  alerts waiting to be sent: {report.alerts_due}; given up: {report.alerts_dead}")
+    sys.exit(0 if report.healthy else 1)
 
 
 @cli.command()
@@ -558,6 +654,10 @@ def notify_test(obj: Context, urls: tuple[str, ...]) -> None:
         click.echo(f"{mark} {result.url}" + ("" if result.ok else f": {result.error or result.status}"))
     if not all(r.ok for r in results):
         sys.exit(1)
+
+
+# --- commands defined in their own modules (one add_command line each) ----------------------------------
+# (end of command registrations)
 
 
 def main() -> None:

@@ -25,6 +25,8 @@ from drawwatch import __version__
 
 IRCC_FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"
 PROJECT_URL = "https://github.com/drawwatch/drawwatch"
+# IRCC publishes rounds on weekdays, mostly 14:30-21:00 UTC (FEED.md): every 15 minutes then, hourly otherwise.
+DEFAULT_SCHEDULE = ("*/15 12-22 * * mon-fri", "0 * * * *")
 
 
 def default_database_url() -> str:
@@ -69,9 +71,37 @@ class Settings(BaseSettings):
     delivery_backoff_seconds: float = Field(
         default=60, ge=0, description="first retry delay; doubles each try (at most 6 h)"
     )
+    schedule: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_SCHEDULE),
+        description="crontab expressions in UTC, separated by ';' in the environment variable",
+    )
+    interval: float | None = Field(
+        default=None, gt=0, description="check every N seconds instead of the schedule"
+    )
+    jitter: int = Field(default=60, ge=0, description="random delay (s) added to scheduled checks")
+    delivery_interval: float = Field(default=60, gt=0, description="seconds between delivery retry passes")
+    stop_timeout: float = Field(
+        default=120, gt=0, description="how long a stopping daemon waits for the check"
+    )
+    health_max_age: float = Field(
+        default=7200, gt=0, description="`health` fails when the last good check is older"
+    )
+    admin_failure_threshold: int = Field(
+        default=3, ge=1, description="failed checks in a row before the operator is told (once)"
+    )
+    telegram_api_url: str | None = Field(
+        default=None, description="a self-hosted Telegram Bot API server, e.g. http://127.0.0.1:8081"
+    )
     admin_urls: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     templates_dir: Path | None = None
     log_level: str = "INFO"
+
+    @field_validator("schedule", mode="before")
+    @classmethod
+    def _split_schedule(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(";") if part.strip()]
+        return value
 
     @field_validator("admin_urls", mode="before")
     @classmethod

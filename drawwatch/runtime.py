@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -24,16 +25,46 @@ def install_asyncio_reactor() -> None:
     install_reactor(ASYNCIO_REACTOR)
 
 
-def run_on_reactor(main: Callable[[], Awaitable[int]]) -> int:
-    """Start the reactor, run ``main()`` to completion, stop the reactor and return ``main``'s exit code."""
+def run_on_reactor(main: Callable[[], Awaitable[int]], *, on_stop: Callable[[], None] | None = None) -> int:
+    """Start the reactor, run ``main()`` to completion, stop the reactor and return ``main``'s exit code.
+
+    SIGTERM/SIGINT do not stop the reactor (that would cut a check in half): the first one calls ``on_stop``
+    (the daemon stops scheduling and finishes the check in flight; a one-shot check just completes), a second
+    one stops at once with exit status 130.
+    """
     install_asyncio_reactor()
     from twisted.internet import reactor
     from twisted.internet.defer import Deferred
 
     outcome = {"code": 70}  # EX_SOFTWARE unless main returns
+    signals_seen = {"count": 0}
+
+    def _signal(signum: int) -> None:
+        signals_seen["count"] += 1
+        if signals_seen["count"] == 1:
+            log.info(
+                "received %s: finishing the work in flight (send it again to stop at once)",
+                signal.Signals(signum).name,
+            )
+            if on_stop is not None:
+                on_stop()
+            return
+        log.warning("second signal: stopping at once")
+        outcome["code"] = 130
+        _stop_reactor()
+
+    def _stop_reactor() -> None:
+        if reactor.running:  # type: ignore[attr-defined]
+            reactor.stop()  # type: ignore[attr-defined]
+
+    def _install_signals() -> None:
+        loop = asyncio.get_event_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, _signal, signum)
 
     def _done(code: int) -> None:
-        outcome["code"] = int(code)
+        if outcome["code"] != 130:
+            outcome["code"] = int(code)
 
     def _crashed(failure) -> None:  # type: ignore[no-untyped-def]
         log.error("internal error: %s", failure.getErrorMessage(), exc_info=failure.value)
@@ -41,8 +72,9 @@ def run_on_reactor(main: Callable[[], Awaitable[int]]) -> int:
     def _start() -> None:
         deferred = Deferred.fromFuture(asyncio.ensure_future(main()))
         deferred.addCallbacks(_done, _crashed)
-        deferred.addBoth(lambda _: reactor.stop())  # type: ignore[attr-defined]
+        deferred.addBoth(lambda _: _stop_reactor())
 
+    reactor.callLater(0, _install_signals)  # type: ignore[attr-defined]
     reactor.callLater(0, _start)  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
     return outcome["code"]

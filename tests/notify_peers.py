@@ -140,6 +140,8 @@ class WebhookServer(_HttpPeer):
     def __init__(self, status: int = 200) -> None:
         super().__init__()
         self.status = status
+        self.status_for: dict[str, int] = {}  # per-path answers, e.g. {"/broken": 500}
+        self.latency = 0.0  # seconds before answering: a provider's round trip, for throughput benchmarks
         self.requests: Recorder[WebhookRequest] = Recorder()
         self._answer = threading.Event()
         self._answer.set()
@@ -159,8 +161,11 @@ class WebhookServer(_HttpPeer):
         headers = {k.lower(): v for k, v in request.headers.items()}
         self.requests.append(WebhookRequest(path=request.path, headers=headers, body=body))
         self._answer.wait(timeout=60)
+        if self.latency:
+            threading.Event().wait(self.latency)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeouts)
-            self._reply(request, self.status, {"ok": self.status < 400})
+            status = self.status_for.get(request.path, self.status)
+            self._reply(request, status, {"ok": status < 400})
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -305,8 +310,8 @@ class SmtpEnvelope:
 class SmtpServer:
     """An aiosmtpd server on 127.0.0.1 (no AUTH, no TLS) keeping every message it accepted, parsed."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.envelopes: Recorder[SmtpEnvelope] = Recorder()
         self._controller: Any = None
 

@@ -20,6 +20,7 @@ class FeedState:
     stall: float = 0.0  # seconds to wait before answering (a hung download)
     robots: bytes | None = None  # robots.txt body; None answers 404
     requests: list[dict[str, str]] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
     body_bytes_sent: int = 0
     modified: str = field(default_factory=lambda: formatdate(usegmt=True))
 
@@ -48,7 +49,9 @@ class FeedServer:
                     else:
                         self._send(200, state.robots, "text/plain")
                     return
-                state.requests.append({k.lower(): v for k, v in self.headers.items()} | {"path": self.path})
+                with state.arrived:
+                    state.requests.append({k.lower(): v for k, v in self.headers.items()} | {"path": self.path})
+                    state.arrived.notify_all()
                 if self.path != feed_path:
                     self._send(404, b"<html><body>Not found</body></html>", "text/html")
                     return
@@ -90,6 +93,12 @@ class FeedServer:
         if body != self.state.body:
             self.state.modified = formatdate(usegmt=True)
         self.state.body, self.state.status, self.state.content_type = body, status, content_type
+
+    def wait_for_requests(self, count: int, timeout: float = 30) -> None:
+        """Block until the feed has been requested ``count`` times in all (no sleeping in tests)."""
+        with self.state.arrived:
+            if not self.state.arrived.wait_for(lambda: len(self.state.requests) >= count, timeout):
+                raise TimeoutError(f"feed requested {len(self.state.requests)} times, expected {count}")
 
     def __enter__(self) -> FeedServer:
         self._thread.start()

@@ -366,3 +366,11 @@ def _retry_after(lines: Sequence[str]) -> float | None:
             if match:
                 return float(match.group(1))
     return None
+
+
+def use_telegram_api(base_url: str) -> None:
+    """Send Telegram messages through a self-hosted Bot API server (``telegram-bot-api``) instead of
+    api.telegram.org; apprise keeps the endpoint as a class attribute."""
+    from apprise.plugins.telegram import NotifyTelegram
+
+    NotifyTelegram.notify_url = base_url.rstrip("/") + "/bot"

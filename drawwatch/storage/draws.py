@@ -280,3 +280,22 @@ def draws_by_ids(session: Session, ids: Sequence[int]) -> list[Draw]:
         return []
     stmt = select(Draw).where(col(Draw.id).in_(list(ids))).order_by(*OLDEST_FIRST)
     return list(session.exec(stmt).all())
+
+
+def first_unknown_names(session: Session, items: Sequence[DrawItem]) -> list[str]:
+    """Round names among ``items`` that no category rule knows and no other stored round carries yet.
+
+    Called right after ``items`` were written, so the operator is warned once per new name, not per round.
+    """
+    touched: dict[str, list[str]] = {}
+    for item in items:
+        if item.category == "other":
+            touched.setdefault(item.name, []).append(item.number)
+    fresh = []
+    for name, numbers in sorted(touched.items()):
+        others = session.exec(
+            select(func.count()).select_from(Draw).where(Draw.name == name, col(Draw.number).not_in(numbers))
+        ).one()
+        if not others:
+            fresh.append(name)
+    return fresh

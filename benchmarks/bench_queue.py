@@ -1,0 +1,278 @@
+"""Queue benchmark: queueing one new round's alerts for many subscribers, claiming from a large outbox, and
+importing subscribers in bulk.
+
+    .venv/bin/python benchmarks/bench_queue.py [--subscribers 100000 1000000] [--import-rows 100000]
+                                               [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
+
+For each subscriber count N (default 100,000 then 1,000,000), in a fresh database:
+- load N subscribers (~half with the ``stem`` category, some also ``cec``; CRS spread over 350–600; one
+  channel each) with Core executemany, timed separately ("load");
+- queue the alerts of one new STEM round (cut-off 480) with ``queue_round_alerts`` and commit, in a child
+  process so its peak RSS belongs to the queueing alone; report rows queued, seconds, RSS before/after and
+  the peak of Python-side allocations (tracemalloc): flat in N means nothing per subscriber passes through
+  Python;
+- claim 100 of those alerts with ``claim_due`` (the sender's query against a large pending outbox).
+Then ``import_subscribers`` of 100,000 ``SubscriberInput`` rows into an empty database (validation + insert).
+
+SQLite (the default) runs in a temporary directory. ``--database-url`` names a PostgreSQL *server*: the
+benchmark creates its own scratch database there and drops it afterwards; the named database is not touched.
+Target: queueing for 1,000,000 subscribers under 10 s on SQLite. Only sanity is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Engine, insert, text  # noqa: E402
+
+from drawwatch.storage.alerts import claim_due, queue_round_alerts  # noqa: E402
+from drawwatch.storage.db import init_schema, make_engine, session_scope, utcnow  # noqa: E402
+from drawwatch.storage.models import Draw, Subscriber, SubscriberCategory, SubscriberChannel  # noqa: E402
+from drawwatch.storage.subscribers import SubscriberInput, import_subscribers  # noqa: E402
+
+CHUNK = 50_000
+TIE_BREAK = datetime(2026, 3, 1, 18, 34, 5, tzinfo=UTC)
+
+
+def rss_mib() -> float:
+    """Current resident set size (Linux), in MiB."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def peak_rss_mib() -> float:
+    """Peak resident set size of this process so far, in MiB.
+
+    VmHWM, not ``getrusage``'s ru_maxrss, where /proc has it: ru_maxrss survives ``execve``, so a child
+    forked from the (large) loading process would report the parent's peak.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# --- databases -----------------------------------------------------------------------------------------
+
+
+@contextmanager
+def scratch_database(server_url: str | None, label: str) -> Iterator[str]:
+    """A fresh, empty database URL, removed afterwards: a SQLite file, or a new PostgreSQL database."""
+    if server_url is None:
+        with tempfile.TemporaryDirectory(prefix="drawwatch-bench-") as tmp:
+            yield f"sqlite:///{Path(tmp) / f'{label}.db'}"
+        return
+    import psycopg
+
+    libpq = server_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    name = f"drawwatch_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(libpq, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(libpq, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def load_subscribers(engine: Engine, count: int, seed: int = 1) -> None:
+    """N subscribers, their categories and one channel each, with Core executemany in chunks."""
+    rng = random.Random(seed)
+    created = utcnow() - timedelta(days=1)
+    models = (Subscriber, SubscriberCategory, SubscriberChannel)
+    tables = [model.__table__ for model in models]  # type: ignore[attr-defined]
+    for start in range(1, count + 1, CHUNK):
+        ids = range(start, min(start + CHUNK, count + 1))
+        subscribers, categories, channels = [], [], []
+        for i in ids:
+            submitted = None if i % 3 == 0 else TIE_BREAK + timedelta(hours=rng.randint(-2000, 200))
+            subscribers.append(
+                {
+                    "id": i,
+                    "name": f"subscriber {i}",
+                    "crs": rng.randint(350, 600),
+                    "submitted_at": submitted,
+                    "active": i % 50 != 0,
+                    "language": "en",
+                    "unsubscribe_token": f"{i:x}-{rng.getrandbits(96):024x}",
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+            if i % 2 == 0:
+                categories.append({"subscriber_id": i, "category": "stem", "source": "explicit"})
+            if i % 5 == 0:
+                categories.append({"subscriber_id": i, "category": "cec", "source": "explicit"})
+            url = f"json://127.0.0.1:9/{i}"
+            channels.append({"id": i, "subscriber_id": i, "url": url, "created_at": created})
+        with engine.begin() as conn:
+            for table, rows in zip(tables, (subscribers, categories, channels), strict=True):
+                conn.execute(insert(table), rows)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:  # explicit ids were inserted: move the sequences past them
+            for table in ("subscriber", "subscriber_channel"):
+                conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {count})"))
+            conn.execute(text("ANALYZE"))
+
+
+def add_round(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        draw = Draw(
+            number="999",
+            number_int=999,
+            date=date(2026, 3, 4),
+            name="For STEM occupations (2026-Version 1)",
+            category="stem",
+            invitations=4000,
+            crs=480,
+            tie_break=TIE_BREAK,
+            tie_break_raw="March 1, 2026 at 18:34:05 UTC",
+            url="https://www.canada.ca/round-999",
+            first_seen_at=utcnow(),
+        )
+        session.add(draw)
+        session.flush()
+        assert draw.id is not None
+        return draw.id
+
+
+# --- the measured steps --------------------------------------------------------------------------------
+
+
+def queue_in_this_process(url: str, draw_id: int) -> dict[str, Any]:
+    """Queue one round's alerts (the child process's whole job) and report time and memory."""
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        session.get_one(Draw, draw_id)  # connect and import everything before the "before" figures
+    rss_before, peak_before = rss_mib(), peak_rss_mib()
+    tracemalloc.start()
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        queued = queue_round_alerts(session, [session.get_one(Draw, draw_id)])
+    seconds = time.perf_counter() - started
+    _, python_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    engine.dispose()
+    return {
+        "queued": queued,
+        "seconds": seconds,
+        "rss_before_mib": rss_before,
+        "rss_after_mib": rss_mib(),
+        "peak_rss_before_mib": peak_before,
+        "peak_rss_after_mib": peak_rss_mib(),
+        "python_peak_kib": python_peak / 1024,
+    }
+
+
+def queue_in_child(url: str, draw_id: int) -> dict[str, Any]:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--queue-only", url, str(draw_id)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"queueing failed:\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def time_claim(engine: Engine) -> float:
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        claimed = claim_due(session, worker="bench", limit=100)
+    assert len(claimed) == 100
+    return time.perf_counter() - started
+
+
+def bench_queue(server_url: str | None, count: int) -> dict[str, Any]:
+    with scratch_database(server_url, f"queue-{count}") as url:
+        engine = make_engine(url)
+        init_schema(engine)
+        started = time.perf_counter()
+        load_subscribers(engine, count)
+        load_seconds = time.perf_counter() - started
+        draw_id = add_round(engine)
+        figures = queue_in_child(url, draw_id)
+        figures.update(subscribers=count, load_seconds=load_seconds, claim_seconds=time_claim(engine))
+        engine.dispose()
+    # Sanity: STEM subscribers (half) at or above 480 of 350–600 (~47%), less the inactive 2%.
+    assert 0.15 * count < figures["queued"] < 0.3 * count, figures
+    return figures
+
+
+def bench_import(server_url: str | None, count: int) -> dict[str, float]:
+    rng = random.Random(2)
+    rows = [
+        SubscriberInput(
+            name=f"imported {i}",
+            crs=rng.randint(350, 600),
+            categories=["stem", "cec"] if i % 2 else ["french"],
+            urls=[f"json://127.0.0.1:9/{i}"],
+            submitted_at=None if i % 3 == 0 else TIE_BREAK - timedelta(hours=i % 1000),
+        )
+        for i in range(count)
+    ]
+    with scratch_database(server_url, "import") as url:
+        engine = make_engine(url)
+        init_schema(engine)
+        started = time.perf_counter()
+        with session_scope(engine) as session:
+            ids = import_subscribers(session, rows)
+        seconds = time.perf_counter() - started
+        engine.dispose()
+    assert len(set(ids)) == count
+    return {"rows": count, "seconds": seconds}
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--queue-only":
+        print(json.dumps(queue_in_this_process(sys.argv[2], int(sys.argv[3]))))
+        return
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--subscribers", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument("--database-url", help="a PostgreSQL server URL (default: SQLite in a temp dir)")
+    opts = parser.parse_args()
+    backend = "PostgreSQL" if opts.database_url else "SQLite"
+
+    print(f"backend: {backend}")
+    for count in opts.subscribers:
+        f = bench_queue(opts.database_url, count)
+        print(
+            f"{count:>9,} subscribers: load {f['load_seconds']:6.1f} s | queue {f['queued']:>7,} alerts in "
+            f"{f['seconds']:5.2f} s | RSS {f['rss_before_mib']:.0f} → {f['rss_after_mib']:.0f} MiB "
+            f"(peak {f['peak_rss_before_mib']:.0f} → {f['peak_rss_after_mib']:.0f} MiB) | "
+            f"Python peak {f['python_peak_kib']:.0f} KiB | "
+            f"claim 100 of them {f['claim_seconds'] * 1000:.1f} ms"
+        )
+    if opts.import_rows:
+        f = bench_import(opts.database_url, opts.import_rows)
+        print(f"import_subscribers: {f['rows']:,} rows in {f['seconds']:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Is drawwatch doing its job? The answer for ``drawwatch health`` and container health checks."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from drawwatch.storage.checks import get_feed_state, last_checks, last_successful_check
+from drawwatch.storage.db import utcnow
+from drawwatch.storage.models import Alert
+
+
+@dataclass
+class Health:
+    healthy: bool
+    reason: str
+    last_success_at: datetime | None
+    last_check_at: datetime | None
+    last_outcome: str | None
+    last_error: str | None
+    consecutive_failures: int
+    alerts_due: int
+    alerts_dead: int
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("last_success_at", "last_check_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+def _ago(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    return f"{minutes // 60}h{minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def assess(session: Session, feed_url: str, max_age: float, now: datetime | None = None) -> Health:
+    """Healthy when a check succeeded within ``max_age`` seconds; the reason says what is wrong otherwise."""
+    now = now or utcnow()
+    success = last_successful_check(session)
+    recent = last_checks(session, 1)
+    last = recent[0] if recent else None
+    state = get_feed_state(session, feed_url)
+    counts = dict(
+        session.exec(
+            select(Alert.status, func.count())
+            .where(col(Alert.status).in_(("pending", "failed", "dead")))
+            .group_by(Alert.status)
+        ).all()
+    )
+    success_at = (success.finished_at or success.started_at) if success else None
+    if success_at is None:
+        healthy, reason = False, "no check has succeeded yet (run `drawwatch check`)"
+    else:
+        age = (now - success_at).total_seconds()
+        healthy = age <= max_age
+        reason = (
+            f"last successful check {_ago(age)} ago"
+            if healthy
+            else f"last successful check {_ago(age)} ago, more than the limit of {_ago(max_age)}"
+        )
+    failures = state.consecutive_failures if state else 0
+    if failures:
+        reason += f"; the last {failures} check(s) failed"
+    return Health(
+        healthy=healthy,
+        reason=reason,
+        last_success_at=success_at,
+        last_check_at=(last.finished_at or last.started_at) if last else None,
+        last_outcome=last.outcome if last else None,
+        last_error=last.error if last else None,
+        consecutive_failures=failures,
+        alerts_due=counts.get("pending", 0) + counts.get("failed", 0),
+        alerts_dead=counts.get("dead", 0),
+    )

@@ -1,0 +1,80 @@
+"""Messages to the operator (``DRAWWATCH_ADMIN_URLS``): feed outages and recoveries, unknown round names,
+alerts gone dead. Each is sent once per event, never per check.
+
+Plain text to every admin URL; failures to reach the operator are logged, never raised, so they cannot
+break a check.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from drawwatch.config import Settings
+from drawwatch.notify.channels import send
+from drawwatch.notify.deliver import DeliveryStats
+from drawwatch.notify.message import RenderedMessage
+
+if TYPE_CHECKING:
+    from drawwatch.check import CheckSummary
+
+log = logging.getLogger("drawwatch.admin")
+
+
+async def tell_operator(settings: Settings, subject: str, body: str) -> bool:
+    """Send one message to every admin URL; True when at least one accepted it."""
+    urls = [u.get_secret_value() for u in settings.admin_urls]
+    if not urls:
+        log.warning("operator not told (no DRAWWATCH_ADMIN_URLS): %s", subject)
+        return False
+    message = RenderedMessage(subject=subject, text=body, html=_as_html(body))
+    results = await send(urls, message, timeout=settings.delivery_timeout)
+    for result in results:
+        if not result.ok:
+            log.warning("could not reach the operator via %s: %s", result.url, result.error or result.status)
+    return any(r.ok for r in results)
+
+
+async def tell_operator_about_dead(settings: Settings, stats: DeliveryStats) -> None:
+    if not stats.dead_alerts:
+        return
+    count = len(stats.dead_alerts)
+    lines = "\n".join(f"- {line}" for line in stats.dead_alerts[:50])
+    more = f"\n… and {count - 50} more" if count > 50 else ""
+    body = (
+        f"{count} alert(s) could not be delivered after {settings.delivery_max_attempts} tries and were given up:"
+        f"\n{lines}{more}\n\nSee `drawwatch alerts list --status dead`."
+    )
+    await tell_operator(settings, f"drawwatch: {count} alert(s) undeliverable", body)
+
+
+def _as_html(text: str) -> str:
+    from html import escape
+
+    return "<br>".join(escape(line) for line in text.splitlines())
+
+
+async def tell_operator_about_check(settings: Settings, summary: CheckSummary) -> None:
+    """Feed outages (once, when the streak reaches the threshold), recoveries, and unknown round names."""
+    threshold = settings.admin_failure_threshold
+    if summary.outcome == "failed" and summary.consecutive_failures == threshold:
+        await tell_operator(
+            settings,
+            f"drawwatch: the rounds feed failed {threshold} checks in a row",
+            f"The last {threshold} checks of {summary.feed_url} failed; the latest error:\n{summary.error}\n\n"
+            "Stored rounds are untouched. You will be told once when it recovers.",
+        )
+    if summary.outcome != "failed" and summary.recovered_after >= threshold:
+        await tell_operator(
+            settings,
+            "drawwatch: the rounds feed is back",
+            f"{summary.feed_url} answered again after {summary.recovered_after} failed checks.",
+        )
+    if summary.unknown_names:
+        names = "\n".join(f"- {name!r}" for name in summary.unknown_names)
+        await tell_operator(
+            settings,
+            "drawwatch: a round type no rule recognises",
+            f"New round name(s) in the feed:\n{names}\n\nThe rounds are stored with category 'other' and nobody is "
+            "alerted for them until a rule in drawwatch/categories.py knows the name.",
+        )

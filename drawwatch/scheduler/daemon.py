@@ -1,0 +1,165 @@
+"""The daemon: the very same check as ``drawwatch check``, on an APScheduler timer, until SIGTERM/SIGINT.
+
+Runs on Scrapy's asyncio reactor with an ``AsyncIOScheduler`` (STACK.md): a coroutine job with
+``max_instances=1`` and ``coalesce=True`` means never two checks at once and an overrun is skipped, not
+queued. Correctness never depends on the scheduler: storage is idempotent and the outbox has unique keys and
+leases, so replicas or an overlapping cron run cannot double an alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+
+from drawwatch.check import CheckSummary, run_check
+from drawwatch.config import Settings
+from drawwatch.notify.admin import tell_operator_about_dead
+from drawwatch.notify.deliver import deliver_due
+
+log = logging.getLogger("drawwatch.daemon")
+
+
+def check_trigger(settings: Settings, interval: float | None = None) -> BaseTrigger:
+    """A fixed interval when asked, else the cron expressions of ``settings.schedule`` (UTC), with jitter."""
+    seconds = interval or settings.interval
+    if seconds:
+        return IntervalTrigger(seconds=seconds, timezone=UTC)
+    triggers = []
+    for expression in settings.schedule:
+        try:
+            triggers.append(CronTrigger.from_crontab(expression, timezone=UTC))
+        except ValueError as exc:
+            raise ValueError(
+                f"DRAWWATCH_SCHEDULE: {expression!r} is not a crontab expression: {exc}"
+            ) from None
+    if not triggers:
+        raise ValueError("DRAWWATCH_SCHEDULE is empty: give at least one crontab expression or an interval")
+    return OrTrigger(triggers, jitter=settings.jitter or None)
+
+
+class Daemon:
+    """Schedules checks and delivery retries; stops gracefully, finishing the check in flight."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        interval: float | None = None,
+        after_check: Callable[[CheckSummary], Awaitable[None]] | None = None,
+    ):
+        self.settings = settings
+        self.engine = engine
+        self.trigger = check_trigger(settings, interval)
+        self.after_check = after_check
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._stop = asyncio.Event()
+        self._busy: asyncio.Task[None] | None = None  # the check in flight
+        self._jobs: set[asyncio.Task[None]] = set()  # every job in flight, checks and deliveries
+        self.checks = 0
+
+    async def run(self) -> int:
+        """Run until :meth:`request_stop`; returns the exit code (0 after a clean stop)."""
+        self.scheduler.add_job(
+            self._check_job,
+            self.trigger,
+            id="check",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=300,
+            next_run_time=datetime.now(UTC),  # check once at start, then on schedule
+        )
+        self.scheduler.add_job(
+            self._deliver_job,
+            IntervalTrigger(seconds=self.settings.delivery_interval, timezone=UTC),
+            id="deliver",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.start()
+        log.info("daemon started: %s", self.trigger)
+        await self._stop.wait()
+        return await self._shutdown()
+
+    def request_stop(self) -> None:
+        if not self._stop.is_set():
+            log.info("stop requested: finishing the check in flight")
+            self._stop.set()
+
+    async def _shutdown(self) -> int:
+        self.scheduler.pause()
+        running = [task for task in self._jobs if not task.done()]
+        if running:
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(asyncio.gather(*running)), timeout=self.settings.stop_timeout
+                )
+            except TimeoutError:
+                log.error(
+                    "the check in flight did not finish within %ss; stopping anyway",
+                    self.settings.stop_timeout,
+                )
+                self.scheduler.shutdown(wait=False)
+                return 1
+        self.scheduler.shutdown(wait=False)
+        log.info("daemon stopped after %d check(s)", self.checks)
+        return 0
+
+    async def _check_job(self) -> None:
+        if self._stop.is_set():
+            return
+        self._busy = asyncio.current_task()  # type: ignore[assignment]
+        self._jobs.add(self._busy)  # type: ignore[arg-type]
+        try:
+            summary = await run_check(self.settings, self.engine)
+            self.checks += 1
+            if self.after_check is not None and summary.new_rounds and not summary.baseline:
+                await self.after_check(summary)
+        except Exception:  # never let one bad check kill the daemon
+            log.exception("check crashed; the daemon goes on")
+        finally:
+            self._jobs.discard(self._busy)  # type: ignore[arg-type]
+            self._busy = None
+
+    async def _deliver_job(self) -> None:
+        """Retries that come due between checks go out without waiting for the next check."""
+        if self._stop.is_set() or self._busy is not None:
+            return
+        task = asyncio.current_task()
+        self._jobs.add(task)  # type: ignore[arg-type]
+        try:
+            stats = await deliver_due(self.engine, self.settings)
+            await tell_operator_about_dead(self.settings, stats)
+            if stats.sent or stats.failed or stats.dead:
+                log.info("delivery: %d sent, %d failed, %d given up", stats.sent, stats.failed, stats.dead)
+        except Exception:
+            log.exception("delivery crashed; the daemon goes on")
+        finally:
+            self._jobs.discard(task)  # type: ignore[arg-type]
+
+
+def report_hook(
+    settings: Settings, engine: Engine, out_dir: Path
+) -> Callable[[CheckSummary], Awaitable[None]]:
+    """Regenerate the static report after a check that found new rounds."""
+
+    async def regenerate(summary: CheckSummary) -> None:
+        from drawwatch.report import write_report
+
+        try:
+            await asyncio.to_thread(write_report, engine, out_dir, templates_dir=settings.templates_dir)
+            log.info("report regenerated in %s", out_dir)
+        except Exception:
+            log.exception("report regeneration failed")
+
+    return regenerate
