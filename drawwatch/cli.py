@@ -657,6 +657,9 @@ def notify_test(obj: Context, urls: tuple[str, ...]) -> None:
 
 
 # --- commands defined in their own modules (one add_command line each) ----------------------------------
+from drawwatch.cli_eligibility import eligibility  # noqa: E402
+
+cli.add_command(eligibility)
 # (end of command registrations)
 
 

@@ -113,8 +113,7 @@ CONTENT_CASES = [
         None,
         [
             "only profiles submitted before the round's tie-break time were invited, and that time has not "
-            "been published.",
-            "depends on that tie-breaking rule",
+            "been published, so whether you were invited depends on when you submitted your profile.",
             "Tie-break: not published",
         ],
         [TIE_TEXT],

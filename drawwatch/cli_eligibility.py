@@ -1,0 +1,75 @@
+"""``drawwatch eligibility``: which category rounds a person's occupations make them eligible for."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import click
+
+from drawwatch.cli import friendly_errors
+
+
+def _parse_nocs(_: click.Context, __: click.Parameter, values: tuple[str, ...]) -> list:
+    from drawwatch.eligibility import parse_noc_arg
+
+    try:
+        return [parse_noc_arg(v) for v in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _parse_day(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+@click.command()
+@click.option(
+    "--noc",
+    "nocs",
+    multiple=True,
+    callback=_parse_nocs,
+    metavar="CODE:MONTHS",
+    help="A NOC 2021 code and months of full-time (or equivalent) experience in it, e.g. 21231:14 (repeatable).",
+)
+@click.option(
+    "--nclc-french", type=click.IntRange(0, 12), help="Lowest NCLC level of the four French abilities."
+)
+@click.option(
+    "--on", "on", callback=_parse_day, metavar="YYYY-MM-DD", help="Judge by the lists in force then."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@friendly_errors
+def eligibility(nocs: list, nclc_french: int | None, on: date | None, as_json: bool) -> None:
+    """Which category-based rounds your occupations (and French) make you eligible for, and what is missing.
+
+    Uses IRCC's category lists of the year in force on the date (default: today), shipped as data. Program
+    rounds (CEC, PNP, FSW, FST) and general rounds depend on your profile, not on these lists.
+    """
+    from drawwatch.eligibility import evaluate, rules_on
+
+    if not nocs and nclc_french is None:
+        raise click.UsageError("give at least one --noc CODE:MONTHS or --nclc-french N")
+    rules = rules_on(on)
+    verdicts = evaluate(nocs, nclc_french=nclc_french, on=on)
+    if as_json:
+        click.echo(json.dumps([v.model_dump(mode="json") for v in verdicts], indent=2))
+        return
+    click.echo(f"Category lists of {rules.year} (in force from {rules.effective_from.isoformat()}):")
+    for verdict in verdicts:
+        if verdict.eligible:
+            via = (
+                f" via {verdict.qualifying_noc.code} {verdict.qualifying_noc.title}"
+                if verdict.qualifying_noc
+                else ""
+            )
+            click.echo(f"  eligible      {verdict.label}{via}")
+            for condition in verdict.conditions:  # rules the lists cannot check for you
+                click.echo(f"                (also required: {condition})")
+        else:
+            click.echo(f"  not eligible  {verdict.reason}")
