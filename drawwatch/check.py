@@ -19,6 +19,7 @@ from sqlmodel import Session
 from drawwatch.config import Settings
 from drawwatch.notify.admin import tell_operator_about_check, tell_operator_about_dead
 from drawwatch.notify.deliver import deliver_due
+from drawwatch.occupations import refresh_derived_categories
 from drawwatch.scrapers.fetch import FetchResult, fetch_feed
 from drawwatch.scrapers.items import DrawItem
 from drawwatch.storage.alerts import queue_round_alerts
@@ -163,7 +164,10 @@ def _sync(session: Session, check: CheckRun, result: FetchResult, summary: Check
     sync = sync_draws(session, result.rounds, check=check)
     # The diff step: alerts for new rounds are queued in the very transaction that stores them.
     if sync.new_ids and not check.baseline:
-        summary.alerts["queued"] = queue_round_alerts(session, draws_by_ids(session, sync.new_ids))
+        new_draws = draws_by_ids(session, sync.new_ids)
+        # Subscribers defined by occupation get the categories of the lists in force for these rounds.
+        refresh_derived_categories(session, on=max(d.date for d in new_draws))
+        summary.alerts["queued"] = queue_round_alerts(session, new_draws)
     by_number = {r.number: r for r in result.rounds}
     summary.new_rounds = [_round_brief(by_number[n]) for n in sync.new]
     summary.changed_rounds = {n: [c.field for c in cs] for n, cs in sync.changed.items()}

@@ -389,6 +389,22 @@ def _subscriber_json(view: Any) -> dict[str, Any]:
     }
 
 
+_NOC_HELP = (
+    "An occupation (NOC 2021 code) and months of experience, e.g. 21231:14 (repeatable): the category rounds "
+    "it makes the subscriber eligible for are derived from the lists in force, and follow new years' lists."
+)
+_NCLC_HELP = "Lowest NCLC level of the four French abilities (French rounds need 7)."
+
+
+def _parse_nocs(_: click.Context, __: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, int]]:
+    from drawwatch.eligibility import parse_noc_arg
+
+    try:
+        return [(e.code, e.months) for e in (parse_noc_arg(v) for v in values)]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 _CATEGORY_HELP = "A round category the subscriber can be invited in (repeatable): " + ", ".join(
     k for k in CATEGORY_KEYS if k != "other"
 )
@@ -406,6 +422,8 @@ _CATEGORY_HELP = "A round category the subscriber can be invited in (repeatable)
     metavar="ISO-8601",
     help="Profile submission time with a zone (2026-03-01T18:34:05Z), for the tie-breaking rule.",
 )
+@click.option("--noc", "nocs", multiple=True, callback=_parse_nocs, metavar="CODE:MONTHS", help=_NOC_HELP)
+@click.option("--nclc-french", type=click.IntRange(0, 12), help=_NCLC_HELP)
 @pass_ctx
 @friendly_errors
 def subscribers_add(
@@ -415,17 +433,30 @@ def subscribers_add(
     categories: tuple[str, ...],
     urls: tuple[str, ...],
     submitted_at: str | None,
+    nocs: list[tuple[str, int]],
+    nclc_french: int | None,
 ) -> None:
     """Add a subscriber and print their id. General rounds alert everyone; category rounds alert those with
-    that category."""
+    that category, given with --category or derived from --noc occupations and --nclc-french."""
     from drawwatch.importer import subscriber_input
+    from drawwatch.occupations import refresh_derived_categories
     from drawwatch.storage.db import session_scope
     from drawwatch.storage.subscribers import add_subscriber
 
-    data = subscriber_input(name=name, crs=crs, categories=categories, urls=urls, submitted_at=submitted_at)
+    data = subscriber_input(
+        name=name,
+        crs=crs,
+        categories=categories,
+        urls=urls,
+        submitted_at=submitted_at,
+        occupations=nocs,
+        nclc_french=nclc_french,
+    )
     with session_scope(obj.engine) as session:
         row = add_subscriber(session, data)
         new_id = row.id
+        assert new_id is not None
+        refresh_derived_categories(session, subscriber_ids=[new_id])
     click.echo(new_id)
 
 
@@ -493,6 +524,8 @@ def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
 @click.option("--url", "urls", multiple=True, metavar="APPRISE_URL", help="Replace the URLs (repeatable).")
 @click.option("--submitted-at", metavar="ISO-8601", help="Profile submission time; '' clears it.")
 @click.option("--active/--inactive", default=None, help="Resume or pause alerts.")
+@click.option("--noc", "nocs", multiple=True, callback=_parse_nocs, metavar="CODE:MONTHS", help=_NOC_HELP)
+@click.option("--nclc-french", type=click.IntRange(0, 12), help=_NCLC_HELP)
 @pass_ctx
 @friendly_errors
 def subscribers_edit(
@@ -504,6 +537,8 @@ def subscribers_edit(
     urls: tuple[str, ...],
     submitted_at: str | None,
     active: bool | None,
+    nocs: list[tuple[str, int]],
+    nclc_french: int | None,
 ) -> None:
     """Change a subscriber; options not given are left as they are."""
     from drawwatch.importer import check_urls, parse_submitted_at
@@ -660,6 +695,12 @@ def notify_test(obj: Context, urls: tuple[str, ...]) -> None:
 from drawwatch.cli_eligibility import eligibility  # noqa: E402
 
 cli.add_command(eligibility)
+from drawwatch.cli_db import db  # noqa: E402
+
+cli.add_command(db)
+from drawwatch.cli_report import report  # noqa: E402
+
+cli.add_command(report)
 # (end of command registrations)
 
 

@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from drawwatch.cli import friendly_errors
+from drawwatch.cli import _parse_day, friendly_errors
 
 
 def _parse_nocs(_: click.Context, __: click.Parameter, values: tuple[str, ...]) -> list:
@@ -17,15 +17,6 @@ def _parse_nocs(_: click.Context, __: click.Parameter, values: tuple[str, ...]) 
         return [parse_noc_arg(v) for v in values]
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-
-
-def _parse_day(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
 @click.command()

@@ -59,6 +59,8 @@ def subscriber_input(
     categories: Iterable[str],
     urls: Iterable[str],
     submitted_at: str | datetime | None = None,
+    occupations: Iterable[tuple[str, int]] = (),
+    nclc_french: int | None = None,
 ) -> SubscriberInput:
     """Build and validate one subscriber; raises ValueError naming the field."""
     if isinstance(crs, bool) or not isinstance(crs, int):
@@ -79,6 +81,8 @@ def subscriber_input(
         categories=sorted({c.strip().lower() for c in categories if c.strip()}),
         urls=check_urls(u.strip() for u in urls if u.strip()),
         submitted_at=when,
+        occupations=list(occupations),
+        nclc_french=nclc_french,
     )
     data.validate()
     return data

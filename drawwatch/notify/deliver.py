@@ -69,7 +69,7 @@ def alert_context(alert: ClaimedAlert) -> AlertContext:
         subscriber_name=alert.subscriber_name,
         subscriber_crs=alert.subscriber_crs,
         tie=alert.tie,
-        qualifying_occupation=None,
+        qualifying_occupation=alert.qualifying_occupation,
         unsubscribe_hint=None,
     )
 

@@ -223,6 +223,7 @@ class ClaimedAlert:
     draw_tie_break: dt.datetime | None
     draw_tie_break_raw: str
     draw_url: str
+    qualifying_occupation: str | None = None
 
 
 _CLAIMED_COLUMNS = (
@@ -251,6 +252,7 @@ _CLAIMED_COLUMNS = (
     _DRAW.c.tie_break,
     _DRAW.c.tie_break_raw,
     _DRAW.c.url,
+    _CATEGORY.c.via,
 )
 
 
@@ -302,6 +304,14 @@ def claim_due(
         .join(_SUBSCRIBER, _SUBSCRIBER.c.id == _ALERT.c.subscriber_id)
         .join(_CHANNEL, _CHANNEL.c.id == _ALERT.c.channel_id)
         .join(_DRAW, _DRAW.c.id == _ALERT.c.draw_id)
+        .outerjoin(  # the occupation that made the subscriber eligible, when the category was derived
+            _CATEGORY,
+            and_(
+                _CATEGORY.c.subscriber_id == _ALERT.c.subscriber_id,
+                _CATEGORY.c.category == _DRAW.c.category,
+                _CATEGORY.c.source == "noc",
+            ),
+        )
         .where(_ALERT.c.id.in_(ids))
         .order_by(_ALERT.c.next_attempt_at, _ALERT.c.id)
     )

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 10
@@ -107,10 +107,15 @@ def _postgres_engine(url: URL) -> Engine:
 
 
 def init_schema(engine: Engine) -> None:
-    """Create missing tables (Alembic migrations replace this later)."""
-    from drawwatch.storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+    """Bring the schema to the newest migration; every command calls this before using the database.
 
-    SQLModel.metadata.create_all(engine)
+    One ``SELECT`` when the database is up to date. Otherwise runs the Alembic migrations under a lock (two
+    processes may start on one empty database), adopting tables an older drawwatch made with create_all.
+    See :mod:`drawwatch.storage.migrate`.
+    """
+    from drawwatch.storage.migrate import ensure_schema
+
+    ensure_schema(engine)
 
 
 @contextmanager

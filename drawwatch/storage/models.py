@@ -158,11 +158,16 @@ class Subscriber(SQLModel, table=True):
     unsubscribe_token: str = Field(default_factory=new_unsubscribe_token, unique=True, max_length=64)
     created_at: dt.datetime = Field(default_factory=utcnow, index=True)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+    # Lowest NCLC level of the four French abilities, when given: decides French-round eligibility.
+    nclc_french: int | None = None
+    # The category-list year the subscriber's derived ("noc") categories were computed for.
+    derived_year: int | None = None
 
 
 class SubscriberCategory(SQLModel, table=True):
     """One round category a subscriber can be invited in. ``source`` says who added it: ``explicit`` (the
-    operator or the subscriber; a later feature derives ``noc`` ones from occupation codes).
+    operator or the subscriber) or ``noc`` (derived from the subscriber's occupations and French level for the
+    category lists in force; recomputed when a new year's lists take effect).
 
     The (category, subscriber_id) index serves the eligibility EXISTS from the category side.
     """
@@ -173,6 +178,18 @@ class SubscriberCategory(SQLModel, table=True):
     subscriber_id: int = Field(foreign_key="subscriber.id", ondelete="CASCADE", primary_key=True)
     category: str = Field(primary_key=True, max_length=32)
     source: str = Field(default="explicit", max_length=16)
+    # For a derived category: the occupation that qualifies ("21231 Software engineers and designers").
+    via: str | None = Field(default=None, max_length=300)
+
+
+class SubscriberOccupation(SQLModel, table=True):
+    """An occupation (NOC 2021 code) and months of experience in it; derived categories come from these."""
+
+    __tablename__ = "subscriber_occupation"
+
+    subscriber_id: int = Field(foreign_key="subscriber.id", ondelete="CASCADE", primary_key=True)
+    noc: str = Field(primary_key=True, max_length=5)
+    months: int
 
 
 class SubscriberChannel(SQLModel, table=True):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Table, delete, func, insert, update
+from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from drawwatch.categories import CATEGORY_KEYS
@@ -25,12 +25,14 @@ from drawwatch.storage.models import (
     Subscriber,
     SubscriberCategory,
     SubscriberChannel,
+    SubscriberOccupation,
     new_unsubscribe_token,
 )
 
 # "other" is what an unrecognised round name becomes: nobody can be invited "in other".
 SUBSCRIBABLE_CATEGORIES: Final[tuple[str, ...]] = tuple(key for key in CATEGORY_KEYS if key != "other")
 EXPLICIT: Final = "explicit"
+NOC: Final = "noc"
 MAX_NAME_LENGTH: Final = 200
 MAX_LANGUAGE_LENGTH: Final = 16
 
@@ -101,6 +103,25 @@ def _active_problem(active: Any) -> str | None:
     return None if isinstance(active, bool) else f"active must be true or false, got {active!r}"
 
 
+def _occupations_problems(occupations: Any) -> list[str]:
+    problems = []
+    for item in occupations:
+        code, months = item
+        if not (isinstance(code, str) and len(code) == 5 and code.isdigit()):
+            problems.append(f"noc must be a 5-digit NOC 2021 code, got {code!r}")
+        if isinstance(months, bool) or not isinstance(months, int) or months < 0:
+            problems.append(f"months of experience must be a whole number ≥ 0, got {months!r}")
+    return problems
+
+
+def _nclc_problem(nclc: Any) -> str | None:
+    if nclc is None:
+        return None
+    if isinstance(nclc, bool) or not isinstance(nclc, int) or not 0 <= nclc <= 12:
+        return f"nclc_french must be a level from 0 to 12, got {nclc!r}"
+    return None
+
+
 def _normal_categories(categories: Iterable[str]) -> list[str]:
     """Lower-cased, stripped, first occurrence kept: "STEM" and "stem " are the same category."""
     return list(dict.fromkeys(category.strip().lower() for category in categories))
@@ -122,6 +143,8 @@ class SubscriberInput:
     submitted_at: dt.datetime | None = None
     active: bool = True
     language: str = "en"
+    occupations: list[tuple[str, int]] = field(default_factory=list)  # (NOC 2021 code, months)
+    nclc_french: int | None = None
 
     def problems(self) -> list[str]:
         """Every problem with this input, each message naming its field; empty when it is valid."""
@@ -133,6 +156,8 @@ class SubscriberInput:
             _submitted_at_problem(self.submitted_at),
             _active_problem(self.active),
             _language_problem(self.language),
+            *_occupations_problems(self.occupations),
+            _nclc_problem(self.nclc_french),
         ]
         return [problem for problem in found if problem]
 
@@ -264,6 +289,7 @@ def add_subscriber(session: Session, data: SubscriberInput) -> Subscriber:
         submitted_at=data.submitted_at,
         active=data.active,
         language=data.language.strip(),
+        nclc_french=data.nclc_french,
         created_at=now,
         updated_at=now,
     )
@@ -272,6 +298,7 @@ def add_subscriber(session: Session, data: SubscriberInput) -> Subscriber:
     assert subscriber.id is not None
     _insert_categories(session, subscriber.id, _normal_categories(data.categories))
     _insert_channels(session, subscriber.id, _normal_urls(data.urls), now)
+    _replace_occupations(session, subscriber.id, data.occupations)
     return subscriber
 
 
@@ -296,8 +323,11 @@ def edit_subscriber(
     submitted_at: dt.datetime | _Unset | None = UNSET,
     active: bool | None = None,
     language: str | None = None,
+    occupations: Sequence[tuple[str, int]] | None = None,
+    nclc_french: int | _Unset | None = UNSET,
 ) -> SubscriberView:
-    """Change the given fields; None (``UNSET`` for ``submitted_at``, where None clears it) leaves a field.
+    """Change the given fields; None (``UNSET`` for ``submitted_at`` and ``nclc_french``, where None clears
+    it) leaves a field.
 
     ``categories`` replaces the explicit categories (rows another source added stay). ``urls`` replaces the
     channels: a URL kept keeps its channel row and alert history; a URL dropped loses its channel and that
@@ -313,6 +343,8 @@ def edit_subscriber(
         None if isinstance(submitted_at, _Unset) else _submitted_at_problem(submitted_at),
         None if active is None else _active_problem(active),
         None if language is None else _language_problem(language),
+        *([] if occupations is None else _occupations_problems(occupations)),
+        None if isinstance(nclc_french, _Unset) else _nclc_problem(nclc_french),
     ]
     found = [problem for problem in problems if problem]
     if found:
@@ -329,6 +361,13 @@ def edit_subscriber(
         subscriber.submitted_at = submitted_at
     if language is not None:
         subscriber.language = language.strip()
+    if not isinstance(nclc_french, _Unset):
+        subscriber.nclc_french = nclc_french
+        subscriber.derived_year = None  # derive again
+    if occupations is not None:
+        _replace_occupations(session, subscriber_id, occupations)
+    if occupations is not None or categories is not None:
+        subscriber.derived_year = None  # derive again: explicit categories win over derived ones
     if active is not None:
         if subscriber.active and not active:
             _cancel_undelivered(session, subscriber_id)
@@ -350,7 +389,7 @@ def remove_subscriber(session: Session, subscriber_id: int, *, purge: bool = Fal
 
     By default the subscriber is deactivated and its pending and failed alerts are cancelled, keeping the
     history of what was sent. ``purge`` deletes the subscriber and every row that refers to it (alerts,
-    channels, categories), e.g. for a data-deletion request; it deletes explicitly rather than trusting
+    channels, categories, occupations), e.g. for a data-deletion request; it deletes explicitly rather than trusting
     ON DELETE CASCADE, which SQLite enforces only on connections that enabled foreign keys.
     Raises ``LookupError`` for an unknown id.
     """
@@ -367,6 +406,7 @@ def remove_subscriber(session: Session, subscriber_id: int, *, purge: bool = Fal
     deleted = _rowcount(session.exec(delete(_ALERT).where(_ALERT.c.subscriber_id == subscriber_id)))
     session.exec(delete(_CHANNEL).where(_CHANNEL.c.subscriber_id == subscriber_id))
     session.exec(delete(_CATEGORY).where(_CATEGORY.c.subscriber_id == subscriber_id))
+    session.exec(delete(SubscriberOccupation).where(col(SubscriberOccupation.subscriber_id) == subscriber_id))
     session.exec(delete(_SUBSCRIBER).where(_SUBSCRIBER.c.id == subscriber_id))
     session.expunge(subscriber)
     return deleted
@@ -445,6 +485,77 @@ def _load_for_update(session: Session, subscriber_id: int) -> Subscriber:
     if subscriber is None:
         raise LookupError(f"no subscriber with id {subscriber_id}")
     return subscriber
+
+
+def _replace_occupations(
+    session: Session, subscriber_id: int, occupations: Sequence[tuple[str, int]]
+) -> None:
+    session.exec(delete(SubscriberOccupation).where(col(SubscriberOccupation.subscriber_id) == subscriber_id))
+    rows = {code: months for code, months in occupations}  # the last months given for a code wins
+    if rows:
+        session.exec(
+            insert(SubscriberOccupation),
+            params=[{"subscriber_id": subscriber_id, "noc": code, "months": m} for code, m in rows.items()],
+        )
+
+
+def subscribers_to_derive(
+    session: Session, year: int, subscriber_ids: Sequence[int] | None = None
+) -> list[tuple[int, list[tuple[str, int]], int | None]]:
+    """Subscribers whose derived categories are not computed for ``year`` (or those named), with their
+    occupations and French level: ``(id, [(noc, months)], nclc_french)``."""
+    has_occupation = (
+        select(SubscriberOccupation.subscriber_id)
+        .where(col(SubscriberOccupation.subscriber_id) == col(Subscriber.id))
+        .exists()
+    )
+    stmt = select(col(Subscriber.id), col(Subscriber.nclc_french)).where(
+        or_(has_occupation, col(Subscriber.nclc_french).is_not(None))
+    )
+    if subscriber_ids is not None:
+        stmt = stmt.where(col(Subscriber.id).in_(list(subscriber_ids)))
+    else:
+        stmt = stmt.where(or_(col(Subscriber.derived_year).is_(None), col(Subscriber.derived_year) != year))
+    people = session.exec(stmt).all()
+    if not people:
+        return []
+    ids = [row[0] for row in people]
+    occupations: dict[int, list[tuple[str, int]]] = {}
+    for sid, noc, months in session.exec(
+        select(SubscriberOccupation.subscriber_id, SubscriberOccupation.noc, SubscriberOccupation.months)
+        .where(col(SubscriberOccupation.subscriber_id).in_(ids))
+        .order_by(col(SubscriberOccupation.subscriber_id), col(SubscriberOccupation.noc))
+    ):
+        occupations.setdefault(sid, []).append((noc, months))
+    return [(sid, occupations.get(sid, []), nclc) for sid, nclc in people]
+
+
+def set_derived_categories(
+    session: Session, subscriber_id: int, derived: dict[str, str | None], year: int
+) -> None:
+    """Replace the subscriber's ``noc`` categories with ``derived`` (category -> qualifying occupation).
+
+    An explicit category wins: a derived row is not added where an explicit one exists.
+    """
+    begin_write(session)
+    session.exec(
+        delete(SubscriberCategory).where(
+            col(SubscriberCategory.subscriber_id) == subscriber_id, col(SubscriberCategory.source) == NOC
+        )
+    )
+    explicit = set(
+        session.exec(
+            select(SubscriberCategory.category).where(col(SubscriberCategory.subscriber_id) == subscriber_id)
+        ).all()
+    )
+    rows = [
+        {"subscriber_id": subscriber_id, "category": key, "source": NOC, "via": via}
+        for key, via in sorted(derived.items())
+        if key not in explicit
+    ]
+    if rows:
+        session.exec(insert(SubscriberCategory), params=rows)
+    session.exec(update(Subscriber).where(col(Subscriber.id) == subscriber_id).values(derived_year=year))
 
 
 def _insert_categories(session: Session, subscriber_id: int, categories: list[str]) -> None:

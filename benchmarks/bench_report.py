@@ -1,0 +1,130 @@
+"""Report benchmark: the static report of the full history (438 rounds), in-process and as a whole process.
+
+    .venv/bin/python benchmarks/bench_report.py [--repeat 5] [--database-url URL]
+
+Prints, per figure, the median over the repeats (min–max):
+- write_report, cold: the first call in a fresh interpreter, so it includes importing matplotlib (what the
+  daemon pays on its first regeneration);
+- write_report, warm: later calls in the same interpreter (the daemon's regenerations after that);
+- start-up: `drawwatch --version`, the fixed cost of any drawwatch process;
+- report command: `drawwatch report --out DIR --crs 470`, and its work beyond start-up.
+Target (issue "See the history"): the report builds in under 2 s of work beyond start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import feed_bytes, feed_path  # noqa: E402
+
+# Runs in a fresh interpreter: imports, ingest-free (the database is filled once), then timed calls.
+IN_PROCESS = """
+import json, sys, time
+from pathlib import Path
+from drawwatch.storage.db import make_engine
+from drawwatch.report import write_report
+engine = make_engine(sys.argv[1])
+out, times = Path(sys.argv[2]), []
+for i in range(int(sys.argv[3])):
+    started = time.perf_counter()
+    result = write_report(engine, out / str(i), crs=470)
+    times.append(time.perf_counter() - started)
+assert result.rounds == 438, result.rounds
+print(json.dumps(times))
+"""
+
+
+def ingest(url: str) -> None:
+    """Store the 438-round copy the way a check does."""
+    from drawwatch.scrapers.feed import parse_feed
+    from drawwatch.storage.checks import finish_check, start_check
+    from drawwatch.storage.db import init_schema, make_engine, session_scope
+    from drawwatch.storage.draws import sync_draws
+
+    engine = make_engine(url)
+    try:
+        init_schema(engine)
+        feed = parse_feed(feed_bytes(437))
+        with session_scope(engine) as session:
+            check = start_check(session, feed_path(437).as_uri())
+            result = sync_draws(session, feed.rounds, check=check)
+            finish_check(
+                session, check, outcome="ok", rounds_in_feed=len(feed.rounds), new_count=len(result.new)
+            )
+    finally:
+        engine.dispose()
+
+
+def timed(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False, cwd=ROOT)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return wall, proc.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
+    opts = parser.parse_args()
+
+    figures: dict[str, list[float]] = {}
+
+    def note(name: str, value: float) -> None:
+        figures.setdefault(name, []).append(value)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = opts.database_url or f"sqlite:///{tmp}/bench.db"
+        if opts.database_url:
+            reset_pg(url)
+        ingest(url)
+        env = {**os.environ, "DRAWWATCH_CONFIG": "", "PYTHONPATH": str(ROOT), "DRAWWATCH_DATABASE_URL": url}
+        python = sys.executable
+        for i in range(opts.repeat):
+            _, out = timed([python, "-c", IN_PROCESS, url, f"{tmp}/inproc{i}", "3"], env)
+            cold, *warm = json.loads(out)
+            note("write_report, cold (imports matplotlib) s", cold)
+            note("write_report, warm s", statistics.median(warm))
+
+            wall, _ = timed([python, "-m", "drawwatch", "--version"], env)
+            note("start-up: drawwatch --version s", wall)
+            wall, _ = timed(
+                [python, "-m", "drawwatch", "report", "--out", f"{tmp}/cli{i}", "--crs", "470"], env
+            )
+            note("drawwatch report --out DIR --crs 470 s", wall)
+            note("report work beyond start-up s", wall - figures["start-up: drawwatch --version s"][-1])
+        size = sum(p.stat().st_size for p in Path(f"{tmp}/cli0").rglob("*") if p.is_file())
+
+    print(f"drawwatch report benchmark: 438 rounds, {opts.repeat} repeats, median (min–max); site {size:,} B")
+    for name, values in figures.items():
+        print(f"  {name:<44} {statistics.median(values):>7.3f}  ({min(values):.3f}–{max(values):.3f})")
+    work = statistics.median(figures["report work beyond start-up s"])
+    verdict = "met" if work < 2 else "MISSED"
+    print(f"  {'=> work beyond start-up (median) s':<44} {work:>7.3f}   target < 2 s: {verdict}")
+
+
+def reset_pg(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+if __name__ == "__main__":
+    main()

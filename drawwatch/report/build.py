@@ -1,0 +1,479 @@
+"""Builds the static report from the stored rounds: pages, charts, the Atom feed and the exports.
+
+The site has to work wherever it is copied (file://, any static host) and leak nothing to third parties, so
+every page is self-contained: inline CSS, inline SVG charts, a small inline script for the table, relative
+links, and a Content-Security-Policy that would block any external request a template override added.
+
+Pages come from Jinja2 templates under ``templates/report/``, rendered by the alerts' sandboxed
+:class:`~drawwatch.notify.render.Renderer`, so operators override them the same way (a file of the same
+relative name in ``DRAWWATCH_TEMPLATES_DIR``). The exports are written by code, not templates: their shape is
+the contract of ``draws list --json`` and must not depend on an override.
+"""
+
+from __future__ import annotations
+
+import csv
+import gc
+import io
+import json
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from markupsafe import Markup
+
+from drawwatch import __version__
+from drawwatch.categories import CATEGORY_KEYS, CATEGORY_LABELS
+from drawwatch.display import draw_json
+from drawwatch.scrapers.items import DISTRIBUTION_BANDS, SUBTOTAL_BANDS
+from drawwatch.storage.db import session_scope, utcnow
+from drawwatch.storage.draws import get_distribution, list_draws
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from drawwatch.storage.models import Draw, PoolDistribution
+
+INDEX_TEMPLATE: Final = "report/index.html.j2"
+CATEGORY_TEMPLATE: Final = "report/category.html.j2"
+FEED_TEMPLATE: Final = "report/feed.atom.j2"
+CATEGORY_DIR: Final = "categories"
+EXPORT_FIELDS: Final = ("number", "date", "name", "category", "crs", "invitations", "tie_break")
+# Atom ids must never change for a round (RFC 4287 §4.2.6); a tag URI (RFC 4151) keyed on the round number
+# survives IRCC's edits to the round's URL and name and a move of the report to another host.
+FEED_ID: Final = "tag:drawwatch,2015:rounds"
+ENTRY_ID: Final = "tag:drawwatch,2015:round/{number}"
+MAX_PAGE_BYTES: Final = 32 * 1024 * 1024
+
+# Short names for chart legends and table cells; the full CATEGORY_LABELS head each category's page.
+SHORT_LABELS: Final = {
+    "general": "General",
+    "cec": "CEC",
+    "fsw": "FSW",
+    "fst": "FST",
+    "pnp": "PNP",
+    "french": "French",
+    "stem": "STEM",
+    "healthcare": "Healthcare",
+    "trades": "Trades",
+    "transport": "Transport",
+    "agriculture": "Agriculture",
+    "education": "Education",
+    "physicians": "Physicians",
+    "researchers": "Researchers",
+    "senior_managers": "Senior managers",
+    "military": "Military",
+    "other": "Other",
+}
+# dd keys highest band first, without the subtotals (dd3, dd9) and the total (dd18): FEED.md.
+POOL_BANDS: Final = tuple(key for key in DISTRIBUTION_BANDS if key not in SUBTOTAL_BANDS)
+
+
+@dataclass
+class ReportResult:
+    """What :func:`write_report` wrote, for the command's message and the daemon's log."""
+
+    out_dir: Path
+    files: list[Path]
+    rounds: int
+    categories: list[str]
+    pool_as_on: date | None
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RoundRow:
+    """One stored round as the templates see it."""
+
+    number: str
+    rank: int  # chronological position, 1 = round #1: the sort key of the "#" column
+    date: date
+    name: str
+    category: str
+    label: str
+    short: str
+    colour: str
+    crs: int
+    invitations: int
+    tie_break: datetime | None
+    tie_break_raw: str
+    tie_break_text: str  # "2026-03-01 18:34:05" (UTC), else IRCC's unparsed text, else "—"
+    tie_break_sort: int  # seconds since the epoch, 0 when unknown: the table's sort key
+    run_at: datetime | None
+    url: str
+    page: str  # the category page, relative to the site root
+    entry_id: str
+    updated: datetime
+    published: datetime
+
+
+@dataclass
+class CategoryInfo:
+    """A category with at least one stored round: its page, its latest round and a few facts."""
+
+    key: str
+    label: str
+    short: str
+    colour: str
+    page: str
+    rounds: list[RoundRow] = field(default_factory=list)  # newest first
+
+    @property
+    def count(self) -> int:
+        return len(self.rounds)
+
+    @property
+    def latest(self) -> RoundRow:
+        return self.rounds[0]
+
+    @property
+    def first(self) -> RoundRow:
+        return self.rounds[-1]
+
+    @property
+    def lowest(self) -> RoundRow:
+        # The latest of equal lows: "how low did it go, and when last".
+        return min(self.rounds, key=lambda r: (r.crs, -r.rank))
+
+    @property
+    def highest(self) -> RoundRow:
+        return max(self.rounds, key=lambda r: (r.crs, r.rank))
+
+    @property
+    def invitations(self) -> int:
+        return sum(r.invitations for r in self.rounds)
+
+    def rounds_since(self, day: date) -> int:
+        return sum(1 for r in self.rounds if r.date >= day)
+
+
+@dataclass(frozen=True)
+class PoolInfo:
+    """The latest published pool distribution, and where ``crs`` sits in it."""
+
+    as_on: date
+    total: int
+    bands: list[Any]  # charts.Band, highest first
+    crs: int | None
+    your_band: str | None
+    above: int | None  # candidates in bands entirely above the reader's band
+
+    @property
+    def above_share(self) -> float | None:
+        return None if self.above is None or not self.total else self.above / self.total
+
+
+def write_report(
+    engine: Engine,
+    out_dir: Path,
+    *,
+    crs: int | None = None,
+    templates_dir: str | os.PathLike[str] | None = None,
+    base_url: str | None = None,
+) -> ReportResult:
+    """Write the whole report into ``out_dir`` (created if missing) and return what was written.
+
+    ``crs`` marks the reader's score on the charts; ``templates_dir`` holds operator overrides of
+    ``report/*.j2``; ``base_url`` (where the site will be served, e.g. ``https://example.org/ee/``) makes the
+    feed's links absolute, as feed readers prefer; without it they are relative to the feed. Each file is
+    replaced atomically, so a static host serving ``out_dir`` never serves a half-written page. Raises
+    :class:`~drawwatch.notify.render.TemplateProblem` for a broken template and ``OSError`` when ``out_dir``
+    cannot be written.
+    """
+    started = time.perf_counter()
+    with _gc_paused():
+        return _write_report(engine, Path(out_dir), crs, templates_dir, base_url, started)
+
+
+def _write_report(
+    engine: Engine,
+    out_dir: Path,
+    crs: int | None,
+    templates_dir: str | os.PathLike[str] | None,
+    base_url: str | None,
+    started: float,
+) -> ReportResult:
+    from drawwatch.notify.render import Renderer, long_date
+    from drawwatch.report import charts
+
+    now = utcnow().replace(microsecond=0)
+    with session_scope(engine) as session:
+        draws = list_draws(session)
+        distribution = _latest_distribution(session, draws)
+
+    rows = _rows(draws)
+    categories = _categories(rows)
+    pool = _pool(distribution, crs)
+    renderer = Renderer(templates_dir, max_output_bytes=MAX_PAGE_BYTES)
+    renderer.env.filters.update(rfc3339=rfc3339, percent=_percent)
+    labels = {key: SHORT_LABELS.get(key, key) for key in CATEGORY_KEYS}
+
+    by_key = {c.key: c for c in categories}
+    series = {key: _points(by_key[key].rounds) for key in CATEGORY_KEYS if key in by_key}
+    months, stacks = _monthly(rows)
+    pool_title = f"Pool on {long_date(pool.as_on)}" if pool else ""
+    index_charts = {
+        "cutoffs": Markup(charts.cutoff_chart(series, labels, crs=crs)),
+        "cutoffs_phone": Markup(charts.cutoff_chart(series, labels, crs=crs, layout=charts.PHONE)),
+        "monthly": Markup(charts.monthly_chart(months, stacks, labels)),
+        "monthly_phone": Markup(charts.monthly_chart(months, stacks, labels, layout=charts.PHONE)),
+        "pool": Markup(charts.pool_chart(pool.bands, pool_title, crs=crs)) if pool else Markup(""),
+    }
+    common = {
+        "generated_at": now,
+        "version": __version__,
+        "crs": crs,
+        "rounds_total": len(rows),
+        "all_categories": [by_key[key] for key in CATEGORY_KEYS if key in by_key],
+        "year_ago": now.date() - timedelta(days=365),
+    }
+
+    written: list[Path] = []
+    index = renderer.render(
+        INDEX_TEMPLATE,
+        {
+            **common,
+            "root": "",
+            "rounds": rows,
+            "categories": sorted(categories, key=lambda c: (c.latest.date, c.latest.rank), reverse=True),
+            "charts": index_charts,
+            "pool": pool,
+        },
+    )
+    written.append(_write(out_dir / "index.html", index))
+    for category in categories:
+        chart = charts.category_chart(category.key, category.label, _points(category.rounds), crs=crs)
+        page = renderer.render(
+            CATEGORY_TEMPLATE,
+            {
+                **common,
+                "root": "../",
+                "category": category,
+                "rounds": category.rounds,
+                "chart": Markup(chart),
+            },
+        )
+        written.append(_write(out_dir / category.page, page))
+    _remove_stale_pages(out_dir / CATEGORY_DIR, {c.key for c in categories})
+
+    base = base_url.rstrip("/") + "/" if base_url else ""
+    feed = renderer.render(
+        FEED_TEMPLATE,
+        {
+            **common,
+            "feed_id": FEED_ID,
+            "self_href": base + "feed.atom",
+            "site_href": base + "index.html",
+            "updated": max((r.updated for r in rows), default=now),
+            "rounds": rows,
+        },
+    )
+    written.append(_write(out_dir / "feed.atom", feed))
+    written.append(_write(out_dir / "rounds.json", exports_json(draws)))
+    written.append(_write(out_dir / "rounds.csv", exports_csv(draws)))
+    return ReportResult(
+        out_dir=out_dir,
+        files=written,
+        rounds=len(rows),
+        categories=[c.key for c in categories],
+        pool_as_on=pool.as_on if pool else None,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def exports_json(draws: Iterable[Draw]) -> str:
+    """Every round, newest first, exactly as ``drawwatch draws list --json --limit 0`` prints it."""
+    return json.dumps([draw_json(d) for d in draws], indent=2) + "\n"
+
+
+def exports_csv(draws: Iterable[Draw]) -> str:
+    """The same rows as :func:`exports_json` as RFC 4180 CSV; a missing tie-break is an empty cell."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+    for draw in draws:
+        row = draw_json(draw)
+        writer.writerow({key: "" if row[key] is None else row[key] for key in EXPORT_FIELDS})
+    return buffer.getvalue()
+
+
+def rfc3339(value: datetime) -> str:
+    """An aware datetime as Atom wants it: ``2026-08-19T12:35:37Z`` (RFC 3339, UTC, whole seconds)."""
+    if value.tzinfo is None:
+        raise ValueError("rfc3339 needs a timezone-aware datetime")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------------------------- internals
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the report is built.
+
+    matplotlib allocates hundreds of thousands of short-lived objects with reference cycles (artists and
+    their transforms); the collector's passes over them took a tenth of the build. Nothing of the build
+    outlives it, and the collector runs again afterwards as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _latest_distribution(session: Any, draws: Sequence[Draw]) -> PoolDistribution | None:
+    """The pool snapshot of the newest round that has one (rounds of one week share it)."""
+    tried: set[date] = set()
+    for draw in draws:
+        if draw.distribution_as_on is None or draw.distribution_as_on in tried:
+            continue
+        tried.add(draw.distribution_as_on)
+        found = get_distribution(session, draw.distribution_as_on)
+        if found is not None:
+            return found
+    return None
+
+
+def _rows(draws: Sequence[Draw]) -> list[RoundRow]:
+    from drawwatch.report.charts import CATEGORY_STYLES
+
+    total = len(draws)
+    rows = []
+    for i, draw in enumerate(draws):
+        colour = CATEGORY_STYLES.get(draw.category, CATEGORY_STYLES["other"])[0]
+        run_at = draw.run_at.astimezone(UTC) if draw.run_at else None
+        tie_break = draw.tie_break.astimezone(UTC) if draw.tie_break else None
+        midnight = datetime(draw.date.year, draw.date.month, draw.date.day, tzinfo=UTC)
+        # drawDateTime is free text, once plainly wrong (#357 ran "July 12" for a July 22 round): it dates the
+        # entry only when it falls on the round's day or the next (IRCC's dates are Ottawa time).
+        trusted = run_at is not None and midnight <= run_at < midnight + timedelta(days=2)
+        rows.append(
+            RoundRow(
+                number=draw.number,
+                rank=total - i,
+                date=draw.date,
+                name=draw.name,
+                category=draw.category,
+                label=CATEGORY_LABELS.get(draw.category, draw.category),
+                short=SHORT_LABELS.get(draw.category, draw.category),
+                colour=colour,
+                crs=draw.crs,
+                invitations=draw.invitations,
+                tie_break=tie_break,
+                tie_break_raw=draw.tie_break_raw,
+                tie_break_text=f"{tie_break:%Y-%m-%d %H:%M:%S}" if tie_break else (draw.tie_break_raw or "—"),
+                tie_break_sort=int(tie_break.timestamp()) if tie_break else 0,
+                run_at=run_at,
+                url=draw.url,
+                page=f"{CATEGORY_DIR}/{draw.category}.html",
+                entry_id=ENTRY_ID.format(number=draw.number),
+                updated=draw.updated_at.astimezone(UTC),
+                published=run_at if trusted and run_at else midnight,
+            )
+        )
+    return rows
+
+
+def _categories(rows: Sequence[RoundRow]) -> list[CategoryInfo]:
+    """Categories that have rounds, in the canonical key order, each with its rounds newest first."""
+    found: dict[str, CategoryInfo] = {}
+    for row in rows:
+        info = found.get(row.category)
+        if info is None:
+            info = found[row.category] = CategoryInfo(
+                key=row.category,
+                label=row.label,
+                short=row.short,
+                colour=row.colour,
+                page=row.page,
+            )
+        info.rounds.append(row)
+    order = {key: i for i, key in enumerate(CATEGORY_KEYS)}
+    return sorted(found.values(), key=lambda c: order.get(c.key, len(order)))
+
+
+def _points(rows: Sequence[RoundRow]) -> list[Any]:
+    from drawwatch.report.charts import Point
+
+    return [Point(r.date, r.crs) for r in reversed(rows)]  # oldest first
+
+
+def _monthly(rows: Sequence[RoundRow]) -> tuple[list[date], dict[str, list[int]]]:
+    """Calendar months from the first round's to the last's, and invitations per month for each category."""
+    if not rows:
+        return [], {}
+    sums: dict[str, Counter[tuple[int, int]]] = defaultdict(Counter)
+    for row in rows:
+        sums[row.category][(row.date.year, row.date.month)] += row.invitations
+    first, last = min(r.date for r in rows), max(r.date for r in rows)
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(date(year, month, 1))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    stacks = {key: [sums[key][(m.year, m.month)] for m in months] for key in CATEGORY_KEYS if key in sums}
+    return months, stacks
+
+
+def _pool(distribution: PoolDistribution | None, crs: int | None) -> PoolInfo | None:
+    from drawwatch.report.charts import Band
+
+    if distribution is None:
+        return None
+    bands = []
+    for key in POOL_BANDS:
+        low, high = (int(part) for part in DISTRIBUTION_BANDS[key].split("-"))
+        bands.append(
+            Band(label=f"{low}–{high}", low=low, high=high, count=int(distribution.counts.get(key, 0)))
+        )
+    total = int(distribution.counts.get("dd18", 0)) or sum(b.count for b in bands)
+    yours = next((b for b in bands if crs is not None and b.low <= crs <= b.high), None)
+    above = sum(b.count for b in bands if b.low > yours.high) if yours else None
+    return PoolInfo(
+        as_on=distribution.as_on,
+        total=total,
+        bands=bands,
+        crs=crs,
+        your_band=yours.label if yours else None,
+        above=above,
+    )
+
+
+def _percent(value: float) -> str:
+    """``0.0421`` -> ``"4.2%"``; shares under a tenth of a percent read ``"<0.1%"`` rather than ``"0.0%"``."""
+    if 0 < value < 0.001:
+        return "<0.1%"
+    return f"{value * 100:.1f}%"
+
+
+def _write(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file and a rename: readers see the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8", newline="")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def _remove_stale_pages(directory: Path, keep: set[str]) -> None:
+    """Delete category pages of categories that no longer have rounds (IRCC renamed them into another).
+
+    Only files named after a category key are touched: the directory may be shared with other content.
+    """
+    if not directory.is_dir():
+        return
+    for key in CATEGORY_KEYS:
+        if key not in keep:
+            (directory / f"{key}.html").unlink(missing_ok=True)
