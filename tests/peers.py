@@ -50,7 +50,9 @@ class FeedServer:
                         self._send(200, state.robots, "text/plain")
                     return
                 with state.arrived:
-                    state.requests.append({k.lower(): v for k, v in self.headers.items()} | {"path": self.path})
+                    state.requests.append(
+                        {k.lower(): v for k, v in self.headers.items()} | {"path": self.path}
+                    )
                     state.arrived.notify_all()
                 if self.path != feed_path:
                     self._send(404, b"<html><body>Not found</body></html>", "text/html")
