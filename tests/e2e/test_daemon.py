@@ -113,6 +113,7 @@ def test_daemon_survives_outages_and_tells_the_operator_once(database_url: str) 
         env = base_env(database_url, feed) | {
             "DRAWWATCH_ADMIN_URLS": hook.url("/admin"),
             "DRAWWATCH_ADMIN_FAILURE_THRESHOLD": "2",
+            "DRAWWATCH_DOWNLOAD_TIMEOUT": "1",
         }
         feed.serve(feed_bytes(434))
         assert drawwatch("check", env=env).code == 0
@@ -135,7 +136,10 @@ def test_daemon_survives_outages_and_tells_the_operator_once(database_url: str) 
             feed.wait_for_requests(seen + 2)
             feed.serve(feed_bytes("invalid"))
             feed.wait_for_requests(seen + 4)
+            feed.state.stall = 5  # slower than the download timeout: the check gives up and fails
+            feed.wait_for_requests(seen + 6)
             assert proc.poll() is None  # still running
+            feed.state.stall = 0
             feed.serve(feed_bytes(437))
             hook.wait_for(3, timeout=60)  # outage notice, recovery notice, Dee's alert
             proc.send_signal(signal.SIGTERM)

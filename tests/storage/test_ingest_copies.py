@@ -1,0 +1,37 @@
+"""Every real English copy of IRCC's feed (2022–2026) ingests completely into the database."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlmodel import func, select
+
+from drawwatch.scrapers.feed import parse_feed
+from drawwatch.storage.checks import finish_check, start_check
+from drawwatch.storage.db import init_schema, make_engine, session_scope
+from drawwatch.storage.draws import sync_draws
+from drawwatch.storage.models import Draw
+from tests.conftest import FEED_COPIES, feed_bytes
+
+
+@pytest.mark.parametrize("copy", list(FEED_COPIES))
+def test_copy_ingests_completely(copy: int | str, database_url: str) -> None:
+    raw = json.loads(feed_bytes(copy))
+    in_file = len(raw["rounds"] if isinstance(raw, dict) else raw)
+    parsed = parse_feed(feed_bytes(copy))
+    engine = make_engine(database_url)
+    try:
+        init_schema(engine)
+        with session_scope(engine) as session:
+            check = start_check(session, "copy")
+            result = sync_draws(session, parsed.rounds, check=check)
+            finish_check(session, check, outcome="ok")
+        with session_scope(engine) as session:
+            stored = session.exec(select(func.count()).select_from(Draw)).one()
+            unknown = session.exec(select(Draw.number).where(Draw.category == "other")).all()
+    finally:
+        engine.dispose()
+    assert parsed.rejected == []
+    assert len(result.new) == stored == in_file
+    assert unknown == []
