@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from markupsafe import Markup
 
@@ -37,7 +37,9 @@ from drawwatch.storage.draws import get_distribution, list_draws
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from sqlmodel import Session
 
+    from drawwatch.report.charts import Band, Point
     from drawwatch.storage.models import Draw, PoolDistribution
 
 INDEX_TEMPLATE: Final = "report/index.html.j2"
@@ -159,7 +161,7 @@ class PoolInfo:
 
     as_on: date
     total: int
-    bands: list[Any]  # charts.Band, highest first
+    bands: list[Band]  # highest first
     crs: int | None
     your_band: str | None
     above: int | None  # candidates in bands entirely above the reader's band
@@ -199,6 +201,7 @@ def _write_report(
     base_url: str | None,
     started: float,
 ) -> ReportResult:
+    """:func:`write_report`'s work: read the rounds once, draw the charts, render and write every file."""
     from drawwatch.notify.render import Renderer, long_date
     from drawwatch.report import charts
 
@@ -330,7 +333,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _latest_distribution(session: Any, draws: Sequence[Draw]) -> PoolDistribution | None:
+def _latest_distribution(session: Session, draws: Sequence[Draw]) -> PoolDistribution | None:
     """The pool snapshot of the newest round that has one (rounds of one week share it)."""
     tried: set[date] = set()
     for draw in draws:
@@ -401,7 +404,7 @@ def _categories(rows: Sequence[RoundRow]) -> list[CategoryInfo]:
     return sorted(found.values(), key=lambda c: order.get(c.key, len(order)))
 
 
-def _points(rows: Sequence[RoundRow]) -> list[Any]:
+def _points(rows: Sequence[RoundRow]) -> list[Point]:
     from drawwatch.report.charts import Point
 
     return [Point(r.date, r.crs) for r in reversed(rows)]  # oldest first

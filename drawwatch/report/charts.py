@@ -202,7 +202,8 @@ def cutoff_chart(
         bottom.yaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         top.set_title("CRS cut-off of each round")
         bottom.set_ylabel("CRS cut-off")
-        _date_axis(bottom, layout)
+        days = [p.date for points in series.values() for p in points]
+        _date_axis(bottom, layout, span_days=(max(days) - min(days)).days)
         _legend_below(fig, layout, handles, legend_px)
         return _svg(fig, name, "CRS cut-off of each round over time, by category")
 
@@ -248,7 +249,7 @@ def monthly_chart(
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v):,}"))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         ax.set_title("Invitations per month")
-        _date_axis(ax, layout)
+        _date_axis(ax, layout, span_days=x[-1] - x[0])
         _legend_below(fig, layout, handles, legend_px)
         return _svg(fig, name, "Invitations issued per month, stacked by category")
 

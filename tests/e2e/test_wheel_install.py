@@ -141,7 +141,7 @@ def test_the_images_install_steps_give_a_working_drawwatch(tmp_path: Path) -> No
 
     names = set(zipfile.ZipFile(wheel).namelist())
     package = ROOT / "drawwatch"
-    expected = [*package.glob("templates/*.j2"), *package.glob("data/eligibility/*.toml")]
+    expected = [*package.glob("templates/**/*.j2"), *package.glob("data/eligibility/*.toml")]
     migrations = package / "storage" / "migrations"
     if migrations.is_dir():
         expected += [p for p in migrations.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
@@ -181,6 +181,10 @@ def test_the_images_install_steps_give_a_working_drawwatch(tmp_path: Path) -> No
     health = run(str(drawwatch), "health")
     assert health.returncode == 0, health.stdout + health.stderr
     assert health.stdout.startswith("healthy"), health.stdout
+
+    report = run(str(drawwatch), "report", "--out", str(tmp_path / "site"))
+    assert report.returncode == 0, report.stdout + report.stderr
+    assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "feed.atom").is_file()
 
     version = run(str(drawwatch), "--version")
     assert version.returncode == 0, version.stderr
