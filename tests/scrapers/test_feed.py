@@ -4,7 +4,6 @@ a malformed round is rejected alone."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -110,19 +109,6 @@ def test_the_once_malformed_date_of_237() -> None:
 
 def test_the_array_only_copy_equals_the_object_copy() -> None:
     assert parse_feed(feed_bytes("434-array")).rounds == parse_feed(feed_bytes(434)).rounds
-
-
-def test_parsing_the_biggest_copy_is_fast() -> None:
-    body = feed_bytes(437)
-    parse_feed(body)
-    best = min(_timed(parse_feed, body) for _ in range(3))
-    assert best < 0.1, f"{best * 1000:.0f} ms"
-
-
-def _timed(func: Any, *args: Any) -> float:
-    started = time.perf_counter()
-    func(*args)
-    return time.perf_counter() - started
 
 
 def test_the_invalid_copy_is_refused_with_a_clean_message() -> None:
