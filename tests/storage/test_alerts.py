@@ -10,7 +10,6 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -35,7 +34,7 @@ from drawwatch.storage.alerts import (
     release,
     retry_delay,
 )
-from drawwatch.storage.db import init_schema, make_engine, session_scope, utcnow
+from drawwatch.storage.db import make_engine, session_scope, utcnow
 from drawwatch.storage.models import Alert, Draw, Subscriber, SubscriberChannel
 from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, import_subscribers
 
@@ -46,14 +45,6 @@ TORONTO = timezone(timedelta(hours=-5))
 T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)  # "now" for queueing and claiming in the delivery tests
 URL_A = "json://127.0.0.1:9/a"
 URL_B = "json://127.0.0.1:9/b"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    init_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def new_draw(session: Session, number: str = "500", **overrides: Any) -> Draw:

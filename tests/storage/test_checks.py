@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,14 +24,6 @@ from drawwatch.storage.db import StorageError, init_schema, make_engine, session
 from drawwatch.storage.models import CheckRun, DrawChange, FeedState
 
 FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    init_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def run_check(engine: Engine, outcome: str | None) -> CheckRun:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from drawwatch.scrapers.items import DrawItem, number_sort_key
 from drawwatch.storage.checks import finish_check, start_check
-from drawwatch.storage.db import init_schema, make_engine, session_scope
+from drawwatch.storage.db import session_scope
 from drawwatch.storage.draws import (
     FieldChange,
     SyncResult,
@@ -34,14 +34,6 @@ from drawwatch.storage.models import CheckRun, Draw, DrawChange, PoolDistributio
 from tests.conftest import feed_bytes
 
 FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    init_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 # --- items ---------------------------------------------------------------------------------------------

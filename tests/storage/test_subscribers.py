@@ -3,7 +3,6 @@ PostgreSQL (the ``database_url`` fixture runs each test on both)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from drawwatch.storage.alerts import claim_due, mark_sent, queue_round_alerts
-from drawwatch.storage.db import init_schema, make_engine, session_scope
+from drawwatch.storage.db import session_scope
 from drawwatch.storage.models import Alert, Draw, Subscriber, SubscriberCategory, SubscriberChannel
 from drawwatch.storage.subscribers import (
     UNSET,
@@ -32,14 +31,6 @@ from drawwatch.storage.subscribers import (
 
 TELEGRAM = "tgram://123456:SECRET-bot-token/987"
 MAILTO = "mailto://user:hunter2@example.org"
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    init_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def person(name: str = "Ana", **overrides: Any) -> SubscriberInput:
