@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import reset_pg  # noqa: E402
 from drawwatch.config import Settings  # noqa: E402
 from drawwatch.notify.deliver import deliver_due  # noqa: E402
 from drawwatch.scrapers.feed import parse_feed  # noqa: E402
@@ -49,14 +50,6 @@ def prepare(url: str, hook: WebhookServer, count: int) -> int:
         finish_check(s, check, outcome="ok")
     engine.dispose()
     return queued
-
-
-def reset_pg(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
 
 
 def main() -> None:

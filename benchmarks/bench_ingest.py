@@ -16,56 +16,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import Figures, reset_pg, timed  # noqa: E402
 from tests.conftest import feed_bytes  # noqa: E402
 from tests.peers import FeedServer  # noqa: E402
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Run drawwatch; return (wall seconds, CPU seconds of the child, stdout)."""
-    before = os.times()
-    started = time.perf_counter()
-    proc = subprocess.run(
+    return timed(
         [sys.executable, "-m", "drawwatch", *args],
-        env={**os.environ, "DRAWWATCH_CONFIG": "", "PYTHONPATH": str(ROOT), **env},
-        capture_output=True,
-        text=True,
-        check=False,
+        {**os.environ, "DRAWWATCH_CONFIG": "", "PYTHONPATH": str(ROOT), **env},
     )
-    wall = time.perf_counter() - started
-    after = os.times()
-    if proc.returncode not in (0,):
-        raise SystemExit(f"drawwatch {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return wall, cpu, proc.stdout
 
 
 def startup() -> tuple[float, float]:
-    before = os.times()
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import drawwatch.cli, drawwatch.check, drawwatch.runtime; drawwatch.runtime.install_asyncio_reactor()",
-        ],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=True,
-    )
-    wall = time.perf_counter() - started
-    after = os.times()
-    return wall, (after.children_user - before.children_user) + (
-        after.children_system - before.children_system
-    )
+    code = "import drawwatch.cli, drawwatch.check, drawwatch.runtime; drawwatch.runtime.install_asyncio_reactor()"
+    wall, cpu, _ = timed([sys.executable, "-c", code], {**os.environ, "PYTHONPATH": str(ROOT)})
+    return wall, cpu
 
 
 def main() -> None:
@@ -76,10 +50,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a fresh SQLite file per repeat")
     opts = parser.parse_args()
 
-    figures: dict[str, list[float]] = {}
-
-    def note(name: str, value: float) -> None:
-        figures.setdefault(name, []).append(value)
+    figures = Figures()
+    note = figures.note
 
     body = feed_bytes(437)
     with FeedServer() as server, tempfile.TemporaryDirectory() as tmp:
@@ -120,18 +92,9 @@ def main() -> None:
     print(
         f"drawwatch ingest benchmark, {opts.repeat} repeats, median (min–max); feed: 438 rounds, {len(body):,} B"
     )
-    for name, values in figures.items():
-        print(f"  {name:<42} {statistics.median(values):>10.3f}  ({min(values):.3f}–{max(values):.3f})")
-    work = statistics.median(figures["full ingest wall s"]) - statistics.median(figures["start-up wall s"])
+    figures.print()
+    work = figures.median("full ingest wall s") - figures.median("start-up wall s")
     print(f"  {'full ingest work beyond start-up (wall) s':<42} {work:>10.3f}   target < 1 s")
-
-
-def reset_pg(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
 
 
 if __name__ == "__main__":

@@ -18,15 +18,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._common import Figures, reset_pg, timed  # noqa: E402
 from tests.conftest import feed_bytes, feed_path  # noqa: E402
 
 # Runs in a fresh interpreter: imports, ingest-free (the database is filled once), then timed calls.
@@ -67,20 +66,6 @@ def ingest(url: str) -> None:
         engine.dispose()
 
 
-def timed(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run a child; return (wall seconds, its CPU seconds, stdout). CPU time hardly moves when other work
-    shares the machine's two cores, wall time does: both are printed."""
-    before = os.times()
-    started = time.perf_counter()
-    proc = subprocess.run(args, env=env, capture_output=True, text=True, check=False, cwd=ROOT)
-    wall = time.perf_counter() - started
-    after = os.times()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    return wall, cpu, proc.stdout
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -89,10 +74,8 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
     opts = parser.parse_args()
 
-    figures: dict[str, list[float]] = {}
-
-    def note(name: str, value: float) -> None:
-        figures.setdefault(name, []).append(value)
+    figures = Figures()
+    note = figures.note
 
     with tempfile.TemporaryDirectory() as tmp:
         url = opts.database_url or f"sqlite:///{tmp}/bench.db"
@@ -115,30 +98,24 @@ def main() -> None:
             )
             note("drawwatch report --out DIR --crs 470 s", wall)
             note("drawwatch report --out DIR --crs 470 cpu s", cpu)
-            note("report work beyond start-up s", wall - figures["start-up: drawwatch --version s"][-1])
             note(
-                "report work beyond start-up cpu s", cpu - figures["start-up: drawwatch --version cpu s"][-1]
+                "report work beyond start-up s", wall - figures.values["start-up: drawwatch --version s"][-1]
+            )
+            note(
+                "report work beyond start-up cpu s",
+                cpu - figures.values["start-up: drawwatch --version cpu s"][-1],
             )
         size = sum(p.stat().st_size for p in Path(f"{tmp}/cli0").rglob("*") if p.is_file())
 
     print(f"drawwatch report benchmark: 438 rounds, {opts.repeat} repeats, median (min–max); site {size:,} B")
-    for name, values in figures.items():
-        print(f"  {name:<44} {statistics.median(values):>7.3f}  ({min(values):.3f}–{max(values):.3f})")
+    figures.print(width=44)
     for kind in ("", " cpu"):
-        work = statistics.median(figures[f"report work beyond start-up{kind} s"])
+        work = figures.median(f"report work beyond start-up{kind} s")
         verdict = "met" if work < 2 else "MISSED"
         print(f"  {f'=> work beyond start-up{kind} (median) s':<44} {work:>7.3f}   target < 2 s: {verdict}")
     print(
         f"  (load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} cores)"
     )
-
-
-def reset_pg(url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
 
 
 if __name__ == "__main__":
