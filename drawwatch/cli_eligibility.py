@@ -7,16 +7,7 @@ from datetime import date
 
 import click
 
-from drawwatch.cli import _parse_day, friendly_errors
-
-
-def _parse_nocs(_: click.Context, __: click.Parameter, values: tuple[str, ...]) -> list:
-    from drawwatch.eligibility import parse_noc_arg
-
-    try:
-        return [parse_noc_arg(v) for v in values]
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+from drawwatch.cli import _parse_day, _parse_nocs, friendly_errors
 
 
 @click.command()
@@ -36,18 +27,19 @@ def _parse_nocs(_: click.Context, __: click.Parameter, values: tuple[str, ...]) 
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @friendly_errors
-def eligibility(nocs: list, nclc_french: int | None, on: date | None, as_json: bool) -> None:
+def eligibility(nocs: list[tuple[str, int]], nclc_french: int | None, on: date | None, as_json: bool) -> None:
     """Which category-based rounds your occupations (and French) make you eligible for, and what is missing.
 
     Uses IRCC's category lists of the year in force on the date (default: today), shipped as data. Program
     rounds (CEC, PNP, FSW, FST) and general rounds depend on your profile, not on these lists.
     """
-    from drawwatch.eligibility import evaluate, rules_on
+    from drawwatch.eligibility import NocExperience, evaluate, rules_on
 
     if not nocs and nclc_french is None:
         raise click.UsageError("give at least one --noc CODE:MONTHS or --nclc-french N")
     rules = rules_on(on)
-    verdicts = evaluate(nocs, nclc_french=nclc_french, on=on)
+    experience = [NocExperience(code=code, months=months) for code, months in nocs]
+    verdicts = evaluate(experience, nclc_french=nclc_french, on=on)
     if as_json:
         click.echo(json.dumps([v.model_dump(mode="json") for v in verdicts], indent=2))
         return
