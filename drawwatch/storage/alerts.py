@@ -35,6 +35,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -78,17 +79,28 @@ def _is_null(value: Any) -> Any:
     return value.is_(None) if _is_sql(value) else value is None
 
 
-def eligibility_where(draw: Any) -> ColumnElement[bool]:
-    """The WHERE clause, over ``subscriber``, of PRODUCT.md's "Who gets an alert" for one round.
+# The conditions of "Who gets an alert", by name. The first two concern the subscription (is it live, did it
+# exist when the round appeared); the others the subscriber's settings, which a backtest reports one by one.
+SUBSCRIPTION_CONDITIONS: Final = ("active", "subscribed_before")
+SETTINGS_CONDITIONS: Final = ("category", "score", "tie_break")
+
+
+def eligibility_conditions(draw: Any) -> dict[str, ColumnElement[bool]]:
+    """PRODUCT.md's "Who gets an alert" for one round, as named SQL conditions over ``subscriber``.
 
     ``draw`` is a :class:`Draw` row (its values are bound; conditions they settle, such as "the round is
     general", are folded away) or the ``Draw`` class / an ``aliased(Draw)`` (its columns are used, for one
     set-based query over many rounds, e.g. a backtest joining ``draw``). Conditions:
 
-    - the subscriber is active and was created before the round was first seen;
-    - the round is ``general``, or its category is one of the subscriber's (EXISTS on subscriber_category);
-    - CRS ≥ cut-off; at exactly the cut-off, a known submission time after a known tie-break time means
-      the subscriber was not invited.
+    - ``active``: the subscriber is active;
+    - ``subscribed_before``: the subscriber was created before the round was first seen;
+    - ``category``: the round is ``general``, or its category is one of the subscriber's (EXISTS on
+      subscriber_category);
+    - ``score``: CRS ≥ cut-off;
+    - ``tie_break``: at exactly the cut-off, a known submission time after a known tie-break time means the
+      subscriber was not invited.
+
+    :func:`eligibility_where` ANDs them; the backtest selects each to explain its verdict.
     """
     crs, category, tie_break = draw.crs, draw.category, draw.tie_break
     submitted_at = col(Subscriber.submitted_at)
@@ -96,33 +108,57 @@ def eligibility_where(draw: Any) -> ColumnElement[bool]:
         col(SubscriberCategory.subscriber_id) == col(Subscriber.id),
         col(SubscriberCategory.category) == category,
     )
-    conditions: list[Any] = [
-        col(Subscriber.active),
-        col(Subscriber.created_at) < draw.first_seen_at,
-        col(Subscriber.crs) >= crs,
-        or_(category == "general", in_category),
-    ]
-    if _is_null(tie_break) is not True:  # a round without a tie-break time excludes nobody at the cut-off
-        conditions.append(
-            or_(
-                col(Subscriber.crs) > crs,
-                submitted_at.is_(None),
-                _is_null(tie_break),
-                submitted_at <= tie_break,
-            )
+    # A round without a tie-break time excludes nobody at the cut-off.
+    not_tied_out: ColumnElement[bool] = (
+        true()
+        if _is_null(tie_break) is True
+        else or_(
+            col(Subscriber.crs) > crs, submitted_at.is_(None), _is_null(tie_break), submitted_at <= tie_break
         )
-    return and_(*conditions)
+    )
+    return {
+        "active": col(Subscriber.active),
+        "subscribed_before": col(Subscriber.created_at) < draw.first_seen_at,
+        "category": or_(category == "general", in_category),
+        "score": col(Subscriber.crs) >= crs,
+        "tie_break": not_tied_out,
+    }
+
+
+def eligibility_where(draw: Any) -> ColumnElement[bool]:
+    """The WHERE clause, over ``subscriber``, of who a round alerts: every :func:`eligibility_conditions`."""
+    conditions = eligibility_conditions(draw)
+    if _is_null(draw.tie_break) is True:  # keep the statement the planner sees as short as it was
+        del conditions["tie_break"]
+    return and_(*conditions.values())
+
+
+STANDINGS: Final = ("clear", "tie_unknown", "tie_invited", "tie_not_invited", "below")
+
+
+def standing_case(draw: Any) -> ColumnElement[str]:
+    """Where a subscriber's score stands against a round's cut-off, as one of :data:`STANDINGS`:
+    ``clear`` (above it), ``tie_unknown`` (at it, submission or tie-break time unknown), ``tie_invited`` (at
+    it, submitted by the tie-break), ``tie_not_invited`` (at it, submitted after) or ``below``.
+
+    The first three are the ``tie`` of an alert; correction notices and the backtest use all five.
+    """
+    crs, tie_break = draw.crs, draw.tie_break
+    submitted_at = col(Subscriber.submitted_at)
+    whens: list[Any] = [
+        (col(Subscriber.crs) < crs, "below"),
+        (col(Subscriber.crs) > crs, "clear"),
+        (or_(submitted_at.is_(None), _is_null(tie_break)), "tie_unknown"),
+    ]
+    if _is_null(tie_break) is True:
+        return case(*whens, else_="tie_unknown")
+    return case(*whens, (submitted_at <= tie_break, "tie_invited"), else_="tie_not_invited")
 
 
 def tie_case(draw: Any) -> ColumnElement[str]:
-    """How an eligible subscriber's score relates to the cut-off: ``clear`` (above it), ``tie_unknown``
-    (at it, submission or tie-break time unknown) or ``tie_invited`` (at it, submitted by the tie-break)."""
-    crs, tie_break = draw.crs, draw.tie_break
-    return case(
-        (col(Subscriber.crs) > crs, "clear"),
-        (or_(col(Subscriber.submitted_at).is_(None), _is_null(tie_break)), "tie_unknown"),
-        else_="tie_invited",
-    )
+    """The ``tie`` of an alert: :func:`standing_case`, which for an eligible subscriber is ``clear``,
+    ``tie_unknown`` or ``tie_invited``."""
+    return standing_case(draw)
 
 
 def eligible_subscribers(draw: Any) -> Select[Any]:
