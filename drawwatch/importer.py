@@ -15,7 +15,7 @@ from typing import Any
 from drawwatch.notify.channels import ChannelError, validate_url
 from drawwatch.storage.subscribers import SubscriberInput
 
-CSV_FIELDS = ("name", "crs", "categories", "urls", "submitted_at")
+CSV_FIELDS = ("name", "crs", "categories", "urls", "submitted_at", "quiet_hours", "timezone")
 
 
 class FileProblem(ValueError):
@@ -61,6 +61,8 @@ def subscriber_input(
     submitted_at: str | datetime | None = None,
     occupations: Iterable[tuple[str, int]] = (),
     nclc_french: int | None = None,
+    quiet_hours: str | None = None,
+    timezone: str | None = None,
 ) -> SubscriberInput:
     """Build and validate one subscriber; raises ValueError naming the field."""
     if isinstance(crs, bool) or not isinstance(crs, int):
@@ -83,6 +85,8 @@ def subscriber_input(
         submitted_at=when,
         occupations=list(occupations),
         nclc_french=nclc_french,
+        quiet_hours=(quiet_hours or "").strip() or None,
+        time_zone=(timezone or "").strip() or None,
     )
     data.validate()
     return data
@@ -142,6 +146,8 @@ def _csv_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
                         "categories": row.get("categories", "").split(),
                         "urls": row.get("urls", "").split(),
                         "submitted_at": row.get("submitted_at") or None,
+                        "quiet_hours": row.get("quiet_hours") or None,
+                        "timezone": row.get("timezone") or None,
                     },
                 )
             )
@@ -178,6 +184,8 @@ def _toml_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
                     "categories": categories.split() if isinstance(categories, str) else list(categories),
                     "urls": urls.split() if isinstance(urls, str) else list(urls),
                     "submitted_at": item.get("submitted_at"),
+                    "quiet_hours": item.get("quiet_hours"),
+                    "timezone": item.get("timezone"),
                 },
             )
         )

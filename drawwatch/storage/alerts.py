@@ -196,7 +196,7 @@ def queue_round_alerts(
     now = now or utcnow()
     datetime_type = _ALERT.c.created_at.type
     columns = ["subscriber_id", "channel_id", "tie", "draw_id", "kind", "status", "attempts"]
-    columns += ["next_attempt_at", "created_at"]
+    columns += ["next_attempt_at", "created_at", "revision"]
     queued = 0
     for draw in draws:
         if draw.baseline:
@@ -211,17 +211,74 @@ def queue_round_alerts(
             literal(0, Integer()),
             literal(now, datetime_type),
             literal(now, datetime_type),
+            literal(0, Integer()),
         )
-        insert = postgresql.insert if _is_postgres(session) else sqlite.insert
-        stmt = (
-            insert(_ALERT)
-            .from_select(columns, source)
-            .on_conflict_do_nothing(index_elements=["subscriber_id", "draw_id", "channel_id", "kind"])
-            # Without it SQLAlchemy reports -1 for an INSERT on psycopg (it keeps rowcount for UPDATE/DELETE).
-            .execution_options(preserve_rowcount=True)
-        )
-        queued += _rowcount(session.exec(stmt))
+        queued += _insert_ignoring_duplicates(session, columns, source)
     return queued
+
+
+def _told_about_round(alert: Any) -> ColumnElement[bool]:
+    """An alert row whose recipient may hold the round's old figures: sent, sent without an answer
+    (ambiguous), or being sent right now (claimed: rendered from the round as it was)."""
+    return or_(
+        alert.c.status.in_(("sent", "ambiguous")),
+        and_(alert.c.status.in_(RETRYABLE_STATUSES), alert.c.claimed_by.is_not(None)),
+    )
+
+
+def queue_corrections(session: Session, draw: Draw, *, revision: int, now: dt.datetime | None = None) -> int:
+    """Queue one correction notice per channel that was told about ``draw`` before IRCC corrected it.
+
+    ``revision`` is the id of the check that recorded the correction (its ``draw_change`` rows say what
+    changed); the unique key makes queueing it twice add nothing. ``tie`` holds the subscriber's standing
+    against the corrected round (:func:`standing_case`): a correction can take someone below the cut-off.
+    Round alerts still waiting are not "told": they will be rendered from the corrected round. Inactive
+    subscribers get nothing. Does not commit.
+    """
+    if draw.id is None:
+        raise ValueError(f"round {draw.number} must be flushed (have an id) before corrections are queued")
+    now = now or utcnow()
+    datetime_type = _ALERT.c.created_at.type
+    begin_write(session)
+    told = _ALERT.alias("told")
+    source = (
+        select(
+            told.c.subscriber_id,
+            told.c.channel_id,
+            standing_case(draw),
+            literal(draw.id, Integer()),
+            literal("correction"),
+            literal("pending"),
+            literal(0, Integer()),
+            literal(now, datetime_type),
+            literal(now, datetime_type),
+            literal(revision, Integer()),
+        )
+        .select_from(told)
+        .join(_SUBSCRIBER, _SUBSCRIBER.c.id == told.c.subscriber_id)
+        .where(
+            told.c.draw_id == draw.id,
+            told.c.kind == "round",
+            _told_about_round(told),
+            _SUBSCRIBER.c.active,
+        )
+    )
+    columns = ["subscriber_id", "channel_id", "tie", "draw_id", "kind", "status", "attempts"]
+    columns += ["next_attempt_at", "created_at", "revision"]
+    return _insert_ignoring_duplicates(session, columns, source)
+
+
+def _insert_ignoring_duplicates(session: Session, columns: list[str], source: Select[Any]) -> int:
+    """``INSERT INTO alert (columns) SELECT … ON CONFLICT (the alert key) DO NOTHING``; rows added."""
+    insert = postgresql.insert if _is_postgres(session) else sqlite.insert
+    stmt = (
+        insert(_ALERT)
+        .from_select(columns, source)
+        .on_conflict_do_nothing(index_elements=["subscriber_id", "draw_id", "channel_id", "kind", "revision"])
+        # Without it SQLAlchemy reports -1 for an INSERT on psycopg (it keeps rowcount for UPDATE/DELETE).
+        .execution_options(preserve_rowcount=True)
+    )
+    return _rowcount(session.exec(stmt))
 
 
 # --- delivery --------------------------------------------------------------------------------------------
@@ -259,6 +316,10 @@ class ClaimedAlert:
     draw_tie_break: dt.datetime | None
     draw_tie_break_raw: str
     draw_url: str
+    revision: int
+    subscriber_active: bool
+    subscriber_quiet_hours: str | None
+    subscriber_timezone: str | None
     qualifying_occupation: str | None = None
 
 
@@ -288,6 +349,10 @@ _CLAIMED_COLUMNS = (
     _DRAW.c.tie_break,
     _DRAW.c.tie_break_raw,
     _DRAW.c.url,
+    _ALERT.c.revision,
+    _SUBSCRIBER.c.active,
+    _SUBSCRIBER.c.quiet_hours,
+    _SUBSCRIBER.c.timezone,
     _CATEGORY.c.via,
 )
 
@@ -421,6 +486,83 @@ def mark_failed(
     # writer lock already ensures that; on PostgreSQL the row is not locked by the SELECT).
     stmt = update(_ALERT).where(*guard, _ALERT.c.attempts == before).values(**values)
     return values["status"] if _rowcount(session.exec(stmt)) == 1 else "lost"
+
+
+def mark_ambiguous(
+    session: Session, alert_id: int, *, worker: str, error: str, now: dt.datetime | None = None
+) -> bool:
+    """Record a send that may have arrived (the request left, no answer came): status ``ambiguous``, which
+    nothing claims again; only the operator resends it (:func:`retry_alerts`). False when the claim is lost."""
+    now = now or utcnow()
+    begin_write(session)
+    stmt = (
+        update(_ALERT)
+        .where(_ALERT.c.id == alert_id, _ALERT.c.claimed_by == worker, _CLAIMABLE)
+        .values(
+            status="ambiguous",
+            attempts=_ALERT.c.attempts + 1,
+            last_error=error[:MAX_ERROR_LENGTH],
+            claimed_by=None,
+            lease_until=None,
+        )
+    )
+    return _rowcount(session.exec(stmt)) == 1
+
+
+def defer(
+    session: Session, alert_id: int, *, worker: str, until: dt.datetime, note: str | None = None
+) -> bool:
+    """Give a claim back unsent, not to be claimed before ``until`` (quiet hours, a service's rate limit).
+
+    Not a failed try: ``attempts`` is unchanged, so waiting never makes an alert dead. ``note`` (redacted)
+    replaces ``last_error`` when given. False when ``worker`` no longer holds the claim.
+    """
+    begin_write(session)
+    values: dict[str, Any] = {"next_attempt_at": until, "claimed_by": None, "lease_until": None}
+    if note is not None:
+        values["last_error"] = note[:MAX_ERROR_LENGTH]
+    stmt = (
+        update(_ALERT)
+        .where(_ALERT.c.id == alert_id, _ALERT.c.claimed_by == worker, _CLAIMABLE)
+        .values(**values)
+    )
+    return _rowcount(session.exec(stmt)) == 1
+
+
+def cancel(session: Session, alert_id: int, *, worker: str, reason: str) -> bool:
+    """Cancel a claimed alert that must not be sent (its subscriber was deactivated since it was queued)."""
+    begin_write(session)
+    stmt = (
+        update(_ALERT)
+        .where(_ALERT.c.id == alert_id, _ALERT.c.claimed_by == worker, _CLAIMABLE)
+        .values(status="cancelled", last_error=reason, claimed_by=None, lease_until=None)
+    )
+    return _rowcount(session.exec(stmt)) == 1
+
+
+RESENDABLE_STATUSES: Final = ("ambiguous", "dead", "failed")
+
+
+def retry_alerts(session: Session, alert_ids: Sequence[int], *, now: dt.datetime | None = None) -> list[int]:
+    """Make ambiguous, dead or failed alerts due again now (an operator's decision); returns the ids changed.
+
+    ``attempts`` is kept, and a dead alert gets one more try (``max_attempts`` counts from there). Alerts of
+    inactive subscribers, and sent or cancelled ones, are left alone.
+    """
+    now = now or utcnow()
+    begin_write(session)
+    active = select(_SUBSCRIBER.c.id).where(_SUBSCRIBER.c.active)
+    stmt = (
+        update(_ALERT)
+        .where(
+            _ALERT.c.id.in_(list(alert_ids)),
+            _ALERT.c.status.in_(RESENDABLE_STATUSES),
+            _ALERT.c.subscriber_id.in_(active),
+        )
+        .values(status="pending", next_attempt_at=now, claimed_by=None, lease_until=None)
+        .returning(_ALERT.c.id)
+    )
+    return sorted(session.exec(stmt).scalars())
 
 
 def release(session: Session, alert_id: int, *, worker: str) -> bool:

@@ -64,6 +64,8 @@ class SyncResult:
     changed: dict[str, list[FieldChange]] = field(default_factory=dict)
     unchanged: int = 0
     distributions_written: int = 0
+    # The feed lacks the newest stored round: an old (CDN) copy, whose differences are not corrections.
+    stale: bool = False
 
 
 def sync_draws(session: Session, items: Sequence[DrawItem], *, check: CheckRun) -> SyncResult:
@@ -85,7 +87,16 @@ def sync_draws(session: Session, items: Sequence[DrawItem], *, check: CheckRun) 
     batch = dict(sorted(batch.items(), key=lambda pair: number_sort_key(pair[0])))
     now = utcnow()
     begin_write(session)
-
+    newest = session.exec(
+        select(Draw.number_int, Draw.number_suffix).order_by(*NEWEST_FIRST).limit(1)
+    ).first()
+    result.stale = newest is not None and number_sort_key(next(reversed(batch))) < tuple(newest)
+    if result.stale:
+        # A stale copy would "correct" rounds back to their old figures (and forth when the fresh copy
+        # returns), each time telling subscribers: only rounds it adds are taken from it.
+        batch = {number: item for number, item in batch.items() if number_sort_key(number) > tuple(newest)}
+        if not batch:
+            return result
     result.distributions_written = _sync_distributions(session, batch.values(), now)
 
     stored = _load_draws(session, batch)
@@ -268,10 +279,13 @@ def get_distribution(session: Session, as_on: dt.date) -> PoolDistribution | Non
     return session.get(PoolDistribution, as_on)
 
 
-def draw_changes(session: Session, draw_id: int) -> list[DrawChange]:
-    """The corrections recorded for one round, oldest first."""
-    stmt = select(DrawChange).where(DrawChange.draw_id == draw_id).order_by(col(DrawChange.id))
-    return list(session.exec(stmt))
+def draw_changes(session: Session, draw_id: int, *, check_id: int | None = None) -> list[DrawChange]:
+    """The corrections recorded for one round, oldest first; only those one check recorded with
+    ``check_id``."""
+    stmt = select(DrawChange).where(DrawChange.draw_id == draw_id)
+    if check_id is not None:
+        stmt = stmt.where(DrawChange.check_id == check_id)
+    return list(session.exec(stmt.order_by(col(DrawChange.id))))
 
 
 def draws_by_ids(session: Session, ids: Sequence[int]) -> list[Draw]:
@@ -279,6 +293,14 @@ def draws_by_ids(session: Session, ids: Sequence[int]) -> list[Draw]:
     if not ids:
         return []
     stmt = select(Draw).where(col(Draw.id).in_(list(ids))).order_by(*OLDEST_FIRST)
+    return list(session.exec(stmt).all())
+
+
+def draws_by_numbers(session: Session, numbers: Sequence[str]) -> list[Draw]:
+    """Rounds by number, oldest first."""
+    if not numbers:
+        return []
+    stmt = select(Draw).where(col(Draw.number).in_(list(numbers))).order_by(*OLDEST_FIRST)
     return list(session.exec(stmt).all())
 
 

@@ -126,7 +126,10 @@ class FeedState(SQLModel, table=True):
 MAX_CRS = 1200
 # Statuses a sender may still claim: never tried, or last try failed and a retry is scheduled.
 RETRYABLE_STATUSES: tuple[str, ...] = ("pending", "failed")
-ALERT_STATUSES: tuple[str, ...] = ("pending", "sent", "failed", "dead", "cancelled")
+# "ambiguous": the request left but no answer came, so the message may have arrived; never resent on its own
+# (see notify/deliver.py), the operator decides with ``drawwatch alerts retry``.
+ALERT_STATUSES: tuple[str, ...] = ("pending", "sent", "failed", "dead", "cancelled", "ambiguous")
+ALERT_KINDS: tuple[str, ...] = ("round", "correction")
 TIE_VALUES: tuple[str, ...] = ("clear", "tie_unknown", "tie_invited")
 
 
@@ -162,6 +165,9 @@ class Subscriber(SQLModel, table=True):
     nclc_french: int | None = None
     # The category-list year the subscriber's derived ("noc") categories were computed for.
     derived_year: int | None = None
+    # Local "HH:MM-HH:MM" during which alerts wait (may span midnight), in ``timezone`` (IANA name).
+    quiet_hours: str | None = Field(default=None, max_length=11)
+    timezone: str | None = Field(default=None, max_length=64)
 
 
 class SubscriberCategory(SQLModel, table=True):
@@ -206,6 +212,10 @@ class SubscriberChannel(SQLModel, table=True):
 class Alert(SQLModel, table=True):
     """The outbox: one message about one round to one channel of one subscriber.
 
+    ``kind`` is ``round`` (the alert) or ``correction`` (IRCC changed the round after the alert went out);
+    ``revision`` is 0 for the alert and, for a correction, the id of the check that recorded it (its
+    ``draw_change`` rows say what changed), so each correction is queued, and delivered, once.
+
     One row per channel, so a failing channel is retried without re-sending to those that worked. The
     unique key makes queueing idempotent; ``claimed_by``/``lease_until`` let several senders share the
     table without sending a row twice. ``ix_alert_due`` is partial (only claimable statuses) and ordered
@@ -214,7 +224,7 @@ class Alert(SQLModel, table=True):
 
     __tablename__ = "alert"
     __table_args__ = (
-        UniqueConstraint("subscriber_id", "draw_id", "channel_id", "kind", name="uq_alert_key"),
+        UniqueConstraint("subscriber_id", "draw_id", "channel_id", "kind", "revision", name="uq_alert_key"),
         CheckConstraint(f"status IN ({_sql_list(ALERT_STATUSES)})", name="ck_alert_status"),
         Index(
             "ix_alert_due",
@@ -239,3 +249,4 @@ class Alert(SQLModel, table=True):
     sent_at: dt.datetime | None = None
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow)
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from drawwatch.categories import CATEGORY_KEYS
+from drawwatch.quiet_hours import parse_quiet_hours, parse_time_zone
 from drawwatch.storage.db import begin_write, utcnow
 from drawwatch.storage.models import (
     MAX_CRS,
@@ -122,6 +123,24 @@ def _nclc_problem(nclc: Any) -> str | None:
     return None
 
 
+def _quiet_problem(quiet_hours: Any, time_zone: Any) -> str | None:
+    """Quiet hours need a time zone; a time zone alone is fine (kept for later)."""
+    try:
+        if quiet_hours:
+            parse_quiet_hours(quiet_hours, time_zone)
+        elif time_zone:
+            parse_time_zone(time_zone)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _normal_quiet(quiet_hours: str | None, time_zone: str | None) -> tuple[str | None, str | None]:
+    """The stored forms: ``"22:00-07:00"`` (zero-padded) and the zone's name, or None."""
+    span = parse_quiet_hours(quiet_hours, time_zone).text if quiet_hours else None
+    return span, (time_zone.strip() if time_zone else None)
+
+
 def _normal_categories(categories: Iterable[str]) -> list[str]:
     """Lower-cased, stripped, first occurrence kept: "STEM" and "stem " are the same category."""
     return list(dict.fromkeys(category.strip().lower() for category in categories))
@@ -145,6 +164,8 @@ class SubscriberInput:
     language: str = "en"
     occupations: list[tuple[str, int]] = field(default_factory=list)  # (NOC 2021 code, months)
     nclc_french: int | None = None
+    quiet_hours: str | None = None  # "22:00-07:00", local to time_zone
+    time_zone: str | None = None  # IANA name, e.g. "America/Toronto"
 
     def problems(self) -> list[str]:
         """Every problem with this input, each message naming its field; empty when it is valid."""
@@ -158,6 +179,7 @@ class SubscriberInput:
             _language_problem(self.language),
             *_occupations_problems(self.occupations),
             _nclc_problem(self.nclc_french),
+            _quiet_problem(self.quiet_hours, self.time_zone),
         ]
         return [problem for problem in found if problem]
 
@@ -201,6 +223,8 @@ class SubscriberView:
     unsubscribe_token: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    quiet_hours: str | None
+    time_zone: str | None
     categories: list[str] = field(default_factory=list)
     channels: list[ChannelView] = field(default_factory=list)
 
@@ -215,6 +239,8 @@ _VIEW_COLUMNS = (
     col(Subscriber.unsubscribe_token),
     col(Subscriber.created_at),
     col(Subscriber.updated_at),
+    col(Subscriber.quiet_hours),
+    col(Subscriber.timezone),
 )
 
 
@@ -283,7 +309,10 @@ def add_subscriber(session: Session, data: SubscriberInput) -> Subscriber:
     data.validate()
     begin_write(session)
     now = utcnow()
+    quiet_hours, time_zone = _normal_quiet(data.quiet_hours, data.time_zone)
     subscriber = Subscriber(
+        quiet_hours=quiet_hours,
+        timezone=time_zone,
         name=data.name.strip(),
         crs=data.crs,
         submitted_at=data.submitted_at,
@@ -325,9 +354,11 @@ def edit_subscriber(
     language: str | None = None,
     occupations: Sequence[tuple[str, int]] | None = None,
     nclc_french: int | _Unset | None = UNSET,
+    quiet_hours: str | _Unset | None = UNSET,
+    time_zone: str | _Unset | None = UNSET,
 ) -> SubscriberView:
-    """Change the given fields; None (``UNSET`` for ``submitted_at`` and ``nclc_french``, where None clears
-    it) leaves a field.
+    """Change the given fields; None (``UNSET`` for ``submitted_at``, ``nclc_french``, ``quiet_hours`` and
+    ``time_zone``, where None clears it) leaves a field.
 
     ``categories`` replaces the explicit categories (rows another source added stay). ``urls`` replaces the
     channels: a URL kept keeps its channel row and alert history; a URL dropped loses its channel and that
@@ -353,6 +384,13 @@ def edit_subscriber(
     begin_write(session)
     subscriber = _load_for_update(session, subscriber_id)
     now = utcnow()
+    if not (isinstance(quiet_hours, _Unset) and isinstance(time_zone, _Unset)):
+        new_quiet = subscriber.quiet_hours if isinstance(quiet_hours, _Unset) else quiet_hours
+        new_zone = subscriber.timezone if isinstance(time_zone, _Unset) else time_zone
+        problem = _quiet_problem(new_quiet, new_zone)
+        if problem:
+            raise ValueError(problem)
+        subscriber.quiet_hours, subscriber.timezone = _normal_quiet(new_quiet, new_zone)
     if name is not None:
         subscriber.name = name.strip()
     if crs is not None:
@@ -439,6 +477,9 @@ def import_subscribers(session: Session, rows: Sequence[SubscriberInput]) -> lis
             "unsubscribe_token": token,
             "created_at": now,
             "updated_at": now,
+            **dict(
+                zip(("quiet_hours", "timezone"), _normal_quiet(row.quiet_hours, row.time_zone), strict=True)
+            ),
         }
         for row, token in zip(rows, tokens, strict=True)
     ]

@@ -35,7 +35,7 @@ from drawwatch.storage.alerts import (
     retry_delay,
 )
 from drawwatch.storage.db import make_engine, session_scope, utcnow
-from drawwatch.storage.models import Alert, Draw, Subscriber, SubscriberChannel
+from drawwatch.storage.models import ALERT_STATUSES, Alert, Draw, Subscriber, SubscriberChannel
 from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, import_subscribers
 
 TIE_BREAK = datetime(2026, 3, 1, 18, 34, 5, tzinfo=UTC)
@@ -429,7 +429,14 @@ def test_a_failing_channel_is_retried_without_resending_to_the_one_that_worked(e
     assert retry.channel_url == URL_B and retry.attempts == 1
     with session_scope(engine) as session:
         assert mark_sent(session, retry.alert_id, worker="w", now=T0 + timedelta(seconds=61))
-        assert alert_counts(session) == {"pending": 0, "sent": 2, "failed": 0, "dead": 0, "cancelled": 0}
+        assert alert_counts(session) == {
+            "pending": 0,
+            "sent": 2,
+            "failed": 0,
+            "dead": 0,
+            "cancelled": 0,
+            "ambiguous": 0,
+        }
         views = list_alerts(session, status="sent")
     assert {(v.channel_id, v.attempts) for v in views} == {
         (claimed[URL_A].channel_id, 1),
@@ -441,7 +448,7 @@ def test_a_failing_channel_is_retried_without_resending_to_the_one_that_worked(e
 def test_list_alerts_counts_and_next_due(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert list_alerts(session) == [] and next_due_at(session) is None
-        assert alert_counts(session) == dict.fromkeys(["pending", "sent", "failed", "dead", "cancelled"], 0)
+        assert alert_counts(session) == dict.fromkeys(ALERT_STATUSES, 0)
         first = new_draw(session, "500")
         new_subscriber(session, "Ana")
         new_subscriber(session, "Ben")
@@ -468,7 +475,14 @@ def test_list_alerts_counts_and_next_due(engine: Engine) -> None:
         mark_sent(session, claimed[0].alert_id, worker="w")
         mark_failed(session, claimed[1].alert_id, worker="w", error="boom", max_attempts=1, backoff_seconds=1)
     with session_scope(engine) as session:
-        assert alert_counts(session) == {"pending": 2, "sent": 1, "failed": 0, "dead": 1, "cancelled": 0}
+        assert alert_counts(session) == {
+            "pending": 2,
+            "sent": 1,
+            "failed": 0,
+            "dead": 1,
+            "cancelled": 0,
+            "ambiguous": 0,
+        }
         assert [v.subscriber_name for v in list_alerts(session, status="dead")] == [
             claimed[1].subscriber_name
         ]

@@ -261,13 +261,32 @@ def test_a_feed_missing_the_newest_round_deletes_nothing(engine: Engine) -> None
 
     result = sync(engine, items[1:])  # a stale CDN copy
 
-    assert result.new == [] and result.changed == {} and result.unchanged == 437
+    assert result.stale and result.new == [] and result.changed == {}
     with session_scope(engine) as session:
         assert count_draws(session) == 438
         kept = get_draw(session, "437")
         assert kept is not None and kept.crs == 382
     # and when it comes back it is not new a second time
     assert sync(engine, items).new == []
+
+
+def test_a_stale_copy_does_not_undo_a_correction(engine: Engine) -> None:
+    """An old CDN copy holds a round's figures from before IRCC corrected them: taking them would record a
+    "correction" back, and another forth when the fresh copy returns, each telling subscribers."""
+    items = feed_items(437)
+    sync(engine, items)
+    corrected = [items[0], items[1].model_copy(update={"crs": items[1].crs + 5}), *items[2:]]
+    assert sync(engine, corrected).changed.keys() == {items[1].number}
+    changes = count_rows(engine, DrawChange)
+
+    stale = sync(engine, items[1:])  # lacks #437 and has #436's old cut-off
+
+    assert stale.stale and stale.changed == {}
+    with session_scope(engine) as session:
+        kept = get_draw(session, items[1].number)
+        assert kept is not None and kept.crs == items[1].crs + 5
+    assert count_rows(engine, DrawChange) == changes
+    assert sync(engine, corrected).changed == {}  # the fresh copy again: nothing to correct
 
 
 def test_a_corrected_tie_break_updates_the_round_and_is_audited(engine: Engine) -> None:

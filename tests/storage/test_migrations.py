@@ -176,7 +176,11 @@ def test_the_reviewed_details_of_the_initial_schema(engine: Engine) -> None:
     due = next(ix for ix in inspector.get_indexes("alert") if ix["name"] == "ix_alert_due")
     assert "pending" in str(due["dialect_options"][f"{engine.dialect.name}_where"])
     uniques = {tuple(uc["column_names"]) for uc in inspector.get_unique_constraints("alert")}
-    assert ("subscriber_id", "draw_id", "channel_id", "kind") in uniques
+    assert ("subscriber_id", "draw_id", "channel_id", "kind", "revision") in uniques
+    status_check = next(
+        ck for ck in inspector.get_check_constraints("alert") if ck["name"] == "ck_alert_status"
+    )
+    assert "'ambiguous'" in status_check["sqltext"]
     assert {ck["name"] for ck in inspector.get_check_constraints("subscriber")} == {"ck_subscriber_crs"}
 
 
