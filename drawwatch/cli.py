@@ -701,6 +701,9 @@ cli.add_command(db)
 from drawwatch.cli_report import report  # noqa: E402
 
 cli.add_command(report)
+from drawwatch.cli_backtest import backtest  # noqa: E402
+
+subscribers.add_command(backtest)
 # (end of command registrations)
 
 

@@ -1,0 +1,140 @@
+"""``drawwatch subscribers backtest``: which of the last stored rounds would have alerted a subscriber, and why."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from drawwatch.categories import CATEGORY_LABELS
+from drawwatch.cli import Context, UserError, friendly_errors, pass_ctx
+from drawwatch.storage.backtest import BACKTEST_CATEGORIES, Verdict
+from drawwatch.storage.models import MAX_CRS
+
+NO_ROUNDS = "no rounds stored yet: run `drawwatch check` first"
+
+
+def verdict_json(verdict: Verdict) -> dict[str, Any]:
+    """One round of a backtest for ``--json``."""
+    return {
+        "number": verdict.number,
+        "date": verdict.date.isoformat(),
+        "name": verdict.name,
+        "category": verdict.category,
+        "crs": verdict.crs,
+        "invitations": verdict.invitations,
+        "margin": verdict.margin,
+        "would_alert": verdict.would_alert,
+        "alerted": verdict.alerted_by_diff_step,
+        "standing": verdict.standing,
+        "via": verdict.via,
+        "reason": verdict.reason,
+        "conditions": dict(verdict.conditions),
+    }
+
+
+def verdict_lines(verdicts: list[Verdict]) -> list[str]:
+    """One plain-ASCII-marked line per round: yes/no, number, date, category, cut-off, reason."""
+    width = max(len(CATEGORY_LABELS.get(v.category, v.category)) for v in verdicts)
+    number_width = max(len(v.number) for v in verdicts) + 1
+    return [
+        f"{'yes' if v.would_alert else 'no ':3}  {'#' + v.number:<{number_width}}  {v.date.isoformat()}  "
+        f"{CATEGORY_LABELS.get(v.category, v.category):<{width}}  cut-off {v.crs:>4}  {v.reason}"
+        for v in verdicts
+    ]
+
+
+@click.command("backtest", short_help="Which stored rounds would have alerted a subscriber, and why.")
+@click.argument("subscriber_id", type=int, required=False, metavar="[ID]")
+@click.option(
+    "--last",
+    type=int,
+    default=10,
+    show_default=True,
+    metavar="N",
+    help="How many of the newest stored rounds to judge.",
+)
+@click.option("--crs", type=int, help=f"Without an ID: the CRS score to try (0-{MAX_CRS}).")
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    type=click.Choice(BACKTEST_CATEGORIES, case_sensitive=False),
+    metavar="KEY",
+    help="Without an ID: a round category to try (repeatable): " + ", ".join(BACKTEST_CATEGORIES),
+)
+@click.option(
+    "--submitted-at",
+    metavar="ISO-8601",
+    help="Without an ID: a profile submission time with a zone, for the tie-breaking rule.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of lines.")
+@pass_ctx
+@friendly_errors
+def backtest(
+    obj: Context,
+    subscriber_id: int | None,
+    last: int,
+    crs: int | None,
+    categories: tuple[str, ...],
+    submitted_at: str | None,
+    as_json: bool,
+) -> None:
+    """Which of the last N stored rounds would have alerted subscriber ID, with the margin and the reason.
+
+    Or try settings that are not saved: --crs N [--category KEY ...] [--submitted-at ISO-8601] instead of an
+    ID. It runs the very matching the check uses to queue alerts, so it also checks a subscriber's settings
+    before the next round. "yes" means the settings match the round; a note says when the subscriber was
+    inactive or subscribed after it, so the check did not alert them. Categories derived from --noc
+    occupations are those of this year's category lists, as stored (the check uses the same ones): an older
+    round is judged by today's lists.
+    """
+    from drawwatch.importer import parse_submitted_at
+    from drawwatch.storage.backtest import backtest as run_backtest
+    from drawwatch.storage.backtest import backtest_settings
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import get_subscriber
+
+    unsaved = crs is not None or bool(categories) or submitted_at is not None
+    if subscriber_id is not None and unsaved:
+        raise UserError(
+            "give a subscriber ID or --crs/--category/--submitted-at (settings that are not saved), not both"
+        )
+    if subscriber_id is None and crs is None:
+        raise UserError(
+            "give a subscriber ID, or --crs N (with --category KEY ...) to try settings that are not saved"
+            if not unsaved
+            else "--crs N is required without a subscriber ID"
+        )
+    if last < 1:
+        raise UserError(f"--last must be at least 1, got {last}")
+
+    with session_scope(obj.engine) as session:
+        if subscriber_id is not None:
+            view = get_subscriber(session, subscriber_id)
+            if view is None:
+                raise UserError(f"no subscriber with id {subscriber_id}")
+            who = view.name
+            verdicts = run_backtest(session, subscriber_id, last=last)
+        else:
+            assert crs is not None
+            when = parse_submitted_at(submitted_at) if submitted_at is not None else None
+            keys = [key.lower() for key in categories]
+            shown = ", ".join(CATEGORY_LABELS[key] for key in keys) or "general rounds only"
+            who = f"a subscriber with CRS {crs} ({shown})"
+            verdicts = backtest_settings(session, crs=crs, categories=keys, submitted_at=when, last=last)
+    if not verdicts:
+        raise UserError(NO_ROUNDS)
+    if as_json:
+        click.echo(json.dumps([verdict_json(v) for v in verdicts], indent=2))
+        return
+    for line in verdict_lines(verdicts):
+        click.echo(line)
+    hits = sum(v.would_alert for v in verdicts)
+    click.echo(f"{hits} of {len(verdicts)} round{'s' if len(verdicts) != 1 else ''} would have alerted {who}")
+    missed = sum(v.would_alert and not v.alerted_by_diff_step for v in verdicts)
+    if missed:
+        click.echo(
+            f"({missed} of them before {who} subscribed or while inactive: no alert was queued for those)"
+        )

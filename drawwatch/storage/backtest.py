@@ -1,0 +1,241 @@
+"""The backtest: which of the last stored rounds would have alerted a subscriber, and why.
+
+It asks the diff step's own question: the conditions of :func:`~drawwatch.storage.alerts.eligibility_conditions`
+and the standing of :func:`~drawwatch.storage.alerts.standing_case`, evaluated over the ``draw`` table's
+columns in one set-based query (the last N rounds joined with the one subscriber row), each condition selected
+as a column so the verdict can say which one failed. Settings that are not saved (a CRS and categories typed
+on the command line) go through the very same query, against a transient subscriber row inserted inside a
+SAVEPOINT that is always rolled back: one code path, nothing left behind.
+
+The subscriber's derived ("noc") categories are used as stored, i.e. for the category lists in force now,
+exactly as the diff step would use them; a round of an earlier year is judged by today's lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Final, cast
+
+from sqlalchemy import Table, and_, case, false, insert, true
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from drawwatch.categories import CATEGORY_KEYS, CATEGORY_LABELS
+from drawwatch.storage.alerts import SETTINGS_CONDITIONS, eligibility_conditions, standing_case
+from drawwatch.storage.db import begin_write, utcnow
+from drawwatch.storage.draws import NEWEST_FIRST
+from drawwatch.storage.models import MAX_CRS, Draw, Subscriber, SubscriberCategory, new_unsubscribe_token
+
+# A transient subscriber "existed" long before any round, so "subscribed_before" holds for every round.
+TRANSIENT_CREATED_AT: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+TRANSIENT_NAME: Final = "(backtest settings, not saved)"
+# Nobody can be invited "in other" (an unrecognised round name): the subscribers module refuses it too.
+BACKTEST_CATEGORIES: Final[tuple[str, ...]] = tuple(key for key in CATEGORY_KEYS if key != "other")
+
+_SUBSCRIBER = cast(Table, Subscriber.__table__)  # type: ignore[attr-defined]
+_CATEGORY = cast(Table, SubscriberCategory.__table__)  # type: ignore[attr-defined]
+
+
+def _label(category: str) -> str:
+    return CATEGORY_LABELS.get(category, category)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One stored round judged for one subscriber.
+
+    ``conditions`` holds every condition of :func:`eligibility_conditions` by name (``active``,
+    ``subscribed_before``, ``category``, ``score``, ``tie_break``); ``standing`` is one of
+    :data:`~drawwatch.storage.alerts.STANDINGS`; ``via`` the occupation that put the subscriber in the round's
+    category when that category was derived from their occupations.
+    """
+
+    number: str
+    date: dt.date
+    name: str
+    category: str
+    crs: int  # the round's cut-off
+    invitations: int
+    tie_break: dt.datetime | None
+    subscriber_crs: int
+    subscriber_submitted_at: dt.datetime | None
+    margin: int  # subscriber CRS - cut-off; negative below it
+    conditions: dict[str, bool]
+    standing: str
+    via: str | None
+
+    @property
+    def would_alert(self) -> bool:
+        """What the subscriber's settings say: category, score and tie-break all hold."""
+        return all(self.conditions[name] for name in SETTINGS_CONDITIONS)
+
+    @property
+    def alerted_by_diff_step(self) -> bool:
+        """Every condition holds: exactly what ``eligibility_where`` selects for this round (the diff step
+        queues alerts for it unless the round was stored by a baseline check, which alerts nobody)."""
+        return all(self.conditions.values())
+
+    @property
+    def notes(self) -> list[str]:
+        """Why settings that match did not (or would not) get an alert: the subscription conditions."""
+        if not self.would_alert:
+            return []
+        found = []
+        if not self.conditions["active"]:
+            found.append("inactive subscriber")
+        if not self.conditions["subscribed_before"]:
+            found.append("subscribed after this round")
+        return found
+
+    @property
+    def reason(self) -> str:
+        """The verdict in words: "eligible via STEM; 4 points above the cut-off", "below the cut-off by 6",
+        "not eligible for Provincial Nominee Program", followed by any :attr:`notes`."""
+        if not self.would_alert:
+            problems = []
+            if not self.conditions["category"]:
+                problems.append(f"not eligible for {_label(self.category)}")
+            if not self.conditions["score"]:
+                problems.append(f"below the cut-off by {-self.margin}")
+            # Below the cut-off the tie-break condition fails as well (it only spares scores above it).
+            if self.conditions["score"] and not self.conditions["tie_break"]:
+                problems.append("at the cut-off but submitted after the tie-break")
+            return "; ".join(problems)
+        if self.category == "general":
+            parts = ["general round: open to every category"]
+        else:
+            parts = [f"eligible via {_label(self.category)}" + (f" ({self.via})" if self.via else "")]
+        parts.append(self._margin_text())
+        return "; ".join([*parts, *self.notes])
+
+    def _margin_text(self) -> str:
+        if self.standing == "clear":
+            return f"{self.margin} point{'s' if self.margin != 1 else ''} above the cut-off"
+        if self.standing == "tie_invited":
+            return "at the cut-off: submitted before the tie-break"
+        if self.subscriber_submitted_at is None:
+            return "at the cut-off: depends on the tie-break (submission time not saved)"
+        return "at the cut-off: depends on the tie-break (the round's tie-break time is unknown)"
+
+
+def backtest(session: Session, subscriber_id: int, *, last: int = 10) -> list[Verdict]:
+    """The verdicts for subscriber ``subscriber_id`` on the ``last`` stored rounds, newest first.
+
+    One query. An empty list means no round is stored; an unknown subscriber raises ``LookupError``.
+    """
+    if last < 1:
+        raise ValueError(f"last must be at least 1, got {last}")
+    conditions = eligibility_conditions(Draw)
+    # An alias: the EXISTS inside the "category" condition reads subscriber_category itself, and would be
+    # correlated to (and so emptied by) a plain subscriber_category in this query's FROM.
+    derived = aliased(SubscriberCategory, name="derived")
+    stmt = (
+        select(
+            col(Draw.number),
+            col(Draw.date),
+            col(Draw.name),
+            col(Draw.category),
+            col(Draw.crs),
+            col(Draw.invitations),
+            col(Draw.tie_break),
+            col(Subscriber.crs),
+            col(Subscriber.submitted_at),
+            col(derived.via),
+            standing_case(Draw).label("standing"),
+            *(case((condition, true()), else_=false()).label(name) for name, condition in conditions.items()),
+        )
+        .select_from(Draw)
+        .join(Subscriber, col(Subscriber.id) == subscriber_id)  # the one subscriber row, beside every round
+        .outerjoin(
+            derived,
+            and_(
+                col(derived.subscriber_id) == col(Subscriber.id),
+                col(derived.category) == col(Draw.category),
+                col(derived.source) == "noc",
+            ),
+        )
+        .order_by(*NEWEST_FIRST)
+        .limit(last)
+    )
+    rows = session.exec(stmt).all()
+    if not rows and session.get(Subscriber, subscriber_id) is None:
+        raise LookupError(f"no subscriber with id {subscriber_id}")
+    verdicts = []
+    for row in rows:
+        number, day, name, category, cutoff, invitations, tie_break, crs, submitted_at, via, standing = row[
+            :11
+        ]
+        verdicts.append(
+            Verdict(
+                number=number,
+                date=day,
+                name=name,
+                category=category,
+                crs=cutoff,
+                invitations=invitations,
+                tie_break=tie_break,
+                subscriber_crs=crs,
+                subscriber_submitted_at=submitted_at,
+                margin=crs - cutoff,
+                conditions={key: bool(value) for key, value in zip(conditions, row[11:], strict=True)},
+                standing=standing,
+                via=via,
+            )
+        )
+    return verdicts
+
+
+def backtest_settings(
+    session: Session,
+    *,
+    crs: int,
+    categories: Iterable[str] = (),
+    submitted_at: dt.datetime | None = None,
+    last: int = 10,
+) -> list[Verdict]:
+    """:func:`backtest` for settings that are not saved: an active subscriber with this CRS, these explicit
+    categories and this submission time, who existed before every round.
+
+    The row is inserted inside a SAVEPOINT that is rolled back whatever happens, so it is never committed and
+    the caller's own work in the transaction is kept. Raises ``ValueError`` naming a bad value.
+    """
+    keys = list(dict.fromkeys(category.strip().lower() for category in categories))
+    problems = []
+    if isinstance(crs, bool) or not isinstance(crs, int) or not 0 <= crs <= MAX_CRS:
+        problems.append(f"crs must be between 0 and {MAX_CRS}, got {crs!r}")
+    problems += [
+        f"unknown category {key!r} (known: {', '.join(BACKTEST_CATEGORIES)})"
+        for key in keys
+        if key not in BACKTEST_CATEGORIES
+    ]
+    if submitted_at is not None and (submitted_at.tzinfo is None or submitted_at.utcoffset() is None):
+        problems.append("submitted_at must be timezone-aware")
+    if last < 1:
+        problems.append(f"last must be at least 1, got {last}")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+    begin_write(session)  # SQLite: take the writer lock before reading, as every write here does
+    savepoint = session.begin_nested()
+    try:
+        values: dict[str, Any] = {
+            "name": TRANSIENT_NAME,
+            "crs": crs,
+            "submitted_at": submitted_at,
+            "active": True,
+            "language": "en",
+            "unsubscribe_token": new_unsubscribe_token(),
+            "created_at": TRANSIENT_CREATED_AT,
+            "updated_at": utcnow(),
+        }
+        subscriber_id = session.exec(
+            insert(_SUBSCRIBER).values(**values).returning(_SUBSCRIBER.c.id)
+        ).scalar_one()
+        if keys:
+            rows = [{"subscriber_id": subscriber_id, "category": key, "source": "explicit"} for key in keys]
+            session.exec(insert(_CATEGORY), params=rows)
+        return backtest(session, subscriber_id, last=last)
+    finally:
+        savepoint.rollback()
