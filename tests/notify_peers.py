@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import email
 import email.policy
+import html
 import json
 import re
 import socket
@@ -134,12 +135,14 @@ class WebhookServer(_HttpPeer):
     """Records JSON POSTs; answers ``status`` (200 unless a test sets another).
 
     ``hold()`` makes it record a request but not answer until ``release()`` (or the end of the ``with``
-    block): a hung endpoint, for timeout tests, without any sleep.
+    block): a hung endpoint, for timeout tests, without any sleep. ``payload`` replaces the JSON document
+    it answers with (``{"ok": status < 400}``), e.g. a rate limiter's ``{"retry_after": 2.5}``.
     """
 
-    def __init__(self, status: int = 200) -> None:
+    def __init__(self, status: int = 200, payload: Any = None) -> None:
         super().__init__()
         self.status = status
+        self.payload = payload
         self.status_for: dict[str, int] = {}  # per-path answers, e.g. {"/broken": 500}
         self.latency = 0.0  # seconds before answering: a provider's round trip, for throughput benchmarks
         self.requests: Recorder[WebhookRequest] = Recorder()
@@ -165,7 +168,7 @@ class WebhookServer(_HttpPeer):
             threading.Event().wait(self.latency)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up (timeouts)
             status = self.status_for.get(request.path, self.status)
-            self._reply(request, status, {"ok": status < 400})
+            self._reply(request, status, {"ok": status < 400} if self.payload is None else self.payload)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -189,6 +192,18 @@ class WebhookServer(_HttpPeer):
 # -------------------------------------------------------------------------------------------------- telegram
 
 TELEGRAM_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+TELEGRAM_MAX_LENGTH = 4096  # characters of a message's text after entity parsing, in UTF-16 code units
+_TAG = re.compile(r"<[^>]*>")
+
+
+def telegram_text(text: str, parse_mode: str | None) -> str:
+    """What a reader sees of a message: the text after entity parsing (HTML: tags dropped, entities decoded)."""
+    return html.unescape(_TAG.sub("", text)) if (parse_mode or "").upper() == "HTML" else text
+
+
+def telegram_length(text: str, parse_mode: str | None) -> int:
+    """How the Bot API counts a message: :func:`telegram_text` in UTF-16 code units."""
+    return len(telegram_text(text, parse_mode).encode("utf-16-le")) // 2
 
 
 @dataclass(frozen=True)
@@ -196,6 +211,7 @@ class TelegramCall:
     token: str
     method: str
     payload: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when the fake received it (monotonic seconds)
 
 
 @dataclass
@@ -203,6 +219,7 @@ class _TelegramState:
     throttle_left: int = 0
     retry_after: int = 0
     answered_429: int = 0
+    too_long: int = 0
     calls: Recorder[TelegramCall] = field(default_factory=Recorder)
 
 
@@ -210,7 +227,9 @@ class FakeTelegram(_HttpPeer):
     """A Bot API on 127.0.0.1 that apprise's Telegram plugin is pointed at while the ``with`` block runs.
 
     ``throttle(times, retry_after)`` makes the next ``times`` sendMessage calls answer 429 the way Telegram
-    does (``parameters.retry_after``), to see what apprise makes of it.
+    does (``parameters.retry_after``), to see what apprise makes of it. Like the real API, a message longer
+    than 4,096 characters after entity parsing is refused with 400 "Bad Request: message is too long"
+    (recorded in ``calls`` and counted in ``too_long``).
     """
 
     _path = re.compile(r"^/bot(?P<token>[^/]+)/(?P<method>\w+)$")
@@ -230,6 +249,11 @@ class FakeTelegram(_HttpPeer):
     def answered_429(self) -> int:
         with self._lock:
             return self._state.answered_429
+
+    @property
+    def too_long(self) -> int:
+        with self._lock:
+            return self._state.too_long
 
     def throttle(self, times: int, retry_after: int) -> None:
         with self._lock:
@@ -263,6 +287,19 @@ class FakeTelegram(_HttpPeer):
                     "description": f"Too Many Requests: retry after {retry_after}",
                     "parameters": {"retry_after": retry_after},
                 },
+            )
+            return
+        text = str(payload.get("text") or "")
+        if (
+            match["method"] == "sendMessage"
+            and telegram_length(text, payload.get("parse_mode")) > TELEGRAM_MAX_LENGTH
+        ):
+            with self._lock:
+                self._state.too_long += 1
+            self._reply(
+                request,
+                400,
+                {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"},
             )
             return
         message = {

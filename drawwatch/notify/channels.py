@@ -16,6 +16,18 @@ Why it is shaped this way (apprise 2.3, checked by running it):
 - Apprise neither honours nor exposes Telegram's ``retry_after`` (HTTP 429): it fails the send (or, with
   ``?retry=N``, retries after its fixed ``wait``). The number only reaches its log line, which is where
   :attr:`ChannelResult.retry_after` is read from, for the outbox to schedule the next try.
+- A failure is classified from apprise's status and log lines only (:func:`classify`): *ambiguous* when the
+  request left and no answer came, so the message may have arrived; *rate limited* on a 429. Most plugins
+  log the cause (``Read timed out`` against ``Connection refused``) only at DEBUG, so every send captures
+  the apprise records that report what happened (warnings, exceptions, answers: never the payload) into a
+  bounded in-memory list of its own, scrubbed like everything else; only the short WARNING-level error is
+  ever returned. To make DEBUG records exist at all, the
+  ``apprise`` logger is lowered to DEBUG while sends run, and the scrubber (a filter on that logger, so it
+  runs before any handler) drops every record below the level the logger had before, so the process's
+  handlers see exactly what they would have seen without the capture.
+- Every service has a length limit (apprise's ``body_maxlen``, ``title_maxlen``; Telegram 4,096 and no
+  title field, SMS 160): :func:`fit_message` picks the full body when it fits, else the message's short
+  form, else the short form cut at a word boundary with the link kept at the end.
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from apprise import Apprise, AppriseResultStatus, NotifyFormat
@@ -48,13 +60,15 @@ BODY_FORMATS: Final[dict[str, NotifyFormat]] = {
 DEFAULT_BODY_FORMAT: Final = NotifyFormat.TEXT
 
 INVALID_STATUS: Final = "invalid"  # not an apprise status: the URL cannot be used, retrying will not help
+_AMBIGUOUS_NOTE: Final = "sent, no answer (it may have arrived)"  # leads an ambiguous failure's error
 
 _MASK: Final = "****"
 _MIN_SECRET_LEN: Final = 4  # shorter fragments are too common to mask without mangling every log line
 _MAX_ERROR_LEN: Final = 300
 _SCHEME_RE: Final = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{0,31})://")
-_RETRY_AFTER_RE: Final = re.compile(r"retry after (\d+(?:\.\d+)?)", re.IGNORECASE)
 _PLUGINS: Final = NotificationManager()
+_APPRISE_LOGGER: Final = "apprise"
+_MAX_CAPTURED: Final = 100  # lines kept per send: plenty for apprise's retries, bounded for stuck workers
 
 
 class ChannelError(ValueError):
@@ -63,20 +77,32 @@ class ChannelError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ChannelResult:
-    """The outcome for one URL. ``url`` and ``error`` are redacted and safe to log, print and store."""
+    """The outcome for one URL. ``url`` and ``error`` are redacted and safe to log, print and store.
+
+    ``ambiguous``: the request was (or may have been) sent and no answer came, so the message may have
+    arrived: apprise gave up waiting (status "timeout"; its worker thread carries on and may still deliver),
+    the plugin's own read timeout expired after the request went out ("Read timed out"), or an SMTP server
+    accepted the connection and login but did not answer the message in time. Never set when nothing can
+    have been accepted (connection refused, connect timeout, DNS or TLS failure, an HTTP error answer).
+    ``rate_limited``: the service answered 429 / "Too Many Requests"; ``retry_after`` is how long it asked
+    us to wait, when it said. Both flags can be set when apprise itself retried (``?retry=N``).
+    """
 
     url: str
     ok: bool
     status: str  # apprise's status name in lower case ("success", "failure", "timeout") or "invalid"
     error: str | None
     retry_after: float | None = None  # seconds the service asked us to wait (Telegram 429), when it said
+    ambiguous: bool = False
+    rate_limited: bool = False
 
 
 # ------------------------------------------------------------------------------------------ log hygiene
 
 
 class _SecretScrubber(logging.Filter):
-    """Masks the secrets of URLs in use, and drops apprise records while a URL is only being parsed.
+    """Masks the secrets of URLs in use, drops apprise records while a URL is only being parsed, and
+    captures the apprise records :func:`classify` reads (any level) for the send of the current context.
 
     Secrets stay registered while their send runs and for a while after (a bounded recent set), because a
     worker thread that apprise abandoned on timeout may still log later.
@@ -92,25 +118,70 @@ class _SecretScrubber(logging.Filter):
         self.quiet: contextvars.ContextVar[bool] = contextvars.ContextVar(
             "drawwatch_apprise_quiet", default=False
         )
+        # The current send's captured lines; apprise copies the context into its worker threads.
+        self.sink: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+            "drawwatch_apprise_capture", default=None
+        )
+        self._capturing = 0  # sends running with the apprise logger lowered to DEBUG
+        self._saved_level = logging.NOTSET  # the apprise logger's own level before it was lowered
+        self._outside_level: int | None = None  # its effective level then: what its handlers may see
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name.split(".", 1)[0] == "apprise" and self.quiet.get():
+        is_apprise = record.name.split(".", 1)[0] == "apprise"
+        if is_apprise and self.quiet.get():
             return False
         secrets = self._snapshot
-        if not secrets:
+        if not is_apprise and not secrets:
             return True
         try:
             message = record.getMessage()
         except Exception:  # a malformed record: logging's own error handling reports it, we must not raise
             return True
-        scrubbed = scrub(message, secrets)
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info), secrets)
-        elif record.exc_text:
-            record.exc_text = scrub(record.exc_text, secrets)
-        return True
+        if secrets:
+            scrubbed = scrub(message, secrets)
+            if scrubbed != message:
+                record.msg, record.args, message = scrubbed, None, scrubbed
+            if record.exc_info and not record.exc_text:
+                record.exc_text = scrub(logging.Formatter().formatException(record.exc_info), secrets)
+            elif record.exc_text:
+                record.exc_text = scrub(record.exc_text, secrets)
+        if not is_apprise:
+            return True
+        sink = self.sink.get()
+        if sink is not None and len(sink) < _MAX_CAPTURED and is_evidence(record.levelno, message):
+            sink.append(message)
+        return record.levelno >= self._threshold(record)
+
+    def _threshold(self, record: logging.LogRecord) -> int:
+        """The lowest level the process's handlers would get from apprise had no send lowered it."""
+        outside = self._outside_level
+        if outside is not None:
+            return outside
+        # Not lowered (any more): a record created while it was is dropped by the level restored since.
+        return logging.getLogger(record.name).getEffectiveLevel()
+
+    @contextlib.contextmanager
+    def capturing(self) -> Iterator[list[str]]:
+        """Collect the (scrubbed) :func:`is_evidence` apprise lines of this context and of the threads apprise
+        copies it to, DEBUG ones too."""
+        sink: list[str] = []
+        token = self.sink.set(sink)
+        logger = logging.getLogger(_APPRISE_LOGGER)
+        with self._lock:
+            if self._capturing == 0 and logger.getEffectiveLevel() > logging.DEBUG:
+                self._saved_level = logger.level
+                self._outside_level = logger.getEffectiveLevel()
+                logger.setLevel(logging.DEBUG)
+            self._capturing += 1
+        try:
+            yield sink
+        finally:
+            self.sink.reset(token)
+            with self._lock:
+                self._capturing -= 1
+                if self._capturing == 0 and self._outside_level is not None:
+                    logger.setLevel(self._saved_level)  # first, so that a late record meets the real level
+                    self._outside_level = None
 
     @contextlib.contextmanager
     def protecting(self, secrets: set[str]) -> Iterator[None]:
@@ -137,7 +208,7 @@ class _SecretScrubber(logging.Filter):
 
 
 _SCRUBBER: Final = _SecretScrubber()
-_GUARDED_LOGGERS: Final = ("apprise", "urllib3.connectionpool", "urllib3.util.retry")
+_GUARDED_LOGGERS: Final = (_APPRISE_LOGGER, "urllib3.connectionpool", "urllib3.util.retry")
 
 
 def install_log_guard() -> None:
@@ -283,6 +354,193 @@ def body_for(url: str, message: RenderedMessage) -> str:
     return message.html if body_format_for(url) == NotifyFormat.HTML else message.text
 
 
+# ------------------------------------------------------------------------------------------- message length
+
+_ELLIPSIS: Final = "…"
+# What apprise adds when it folds the title into the body of a service without a title field: at most
+# "<b>" + "</b><br />\r\n" around the title for HTML, "\r\n" after it for text.
+_TITLE_FOLD: Final = 15
+_URL_RE: Final = re.compile(r"https?://\S+")
+_TRAILING_PUNCTUATION: Final = " \t\r\n.,;:—–-(["
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelLimits:
+    """A service's message limits, as apprise's plugin declares them."""
+
+    body_maxlen: int  # 0 (or less): no limit
+    title_maxlen: int  # 0: no title field, apprise folds the title into the body
+    body_format: NotifyFormat = DEFAULT_BODY_FORMAT  # the format the full message goes out in
+
+    @classmethod
+    def of(cls, plugin: NotifyBase) -> ChannelLimits:
+        return cls(
+            body_maxlen=int(plugin.body_maxlen or 0),
+            title_maxlen=int(plugin.title_maxlen or 0),
+            body_format=_plugin_body_format(plugin),
+        )
+
+    def room(self, title: str) -> int | None:
+        """Length left for the body next to ``title``; None without a limit."""
+        if self.body_maxlen <= 0:
+            return None
+        if self.title_maxlen <= 0 and title.strip():
+            return self.body_maxlen - text_length(title.strip()) - _TITLE_FOLD
+        return self.body_maxlen
+
+    def fits(self, title: str, body: str) -> bool:
+        room = self.room(title)
+        return room is None or text_length(body.rstrip()) <= room
+
+
+def _plugin_body_format(plugin: NotifyBase) -> NotifyFormat:
+    for attr in ("protocol", "secure_protocol"):
+        value = getattr(plugin, attr, None)
+        for name in (value,) if isinstance(value, str) else tuple(value or ()):
+            if isinstance(name, str) and name.lower() in BODY_FORMATS:
+                return BODY_FORMATS[name.lower()]
+    return DEFAULT_BODY_FORMAT
+
+
+def text_length(text: str) -> int:
+    """Length as services count it, conservatively: UTF-16 code units (Telegram's count; an emoji is 2).
+
+    An HTML body is measured as written, tags and entities included: what Telegram counts after reducing
+    it to its few tags and parsing the entities is never longer.
+    """
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fit_message(
+    channel: NotifyBase | ChannelLimits, message: RenderedMessage
+) -> tuple[str, str, NotifyFormat]:
+    """Title, body and body format of ``message`` for a service with ``channel``'s limits.
+
+    1. The full body (HTML or text, as the service takes it) when it fits next to the title (counted in the
+       body on a service without a title field).
+    2. Else the short form (``message.short``, plain text; the plain text when the message has none), next
+       to the title if both fit, else alone on a service without a title field (the short form repeats
+       what the subject says).
+    3. Else that text cut at a word boundary with "…", keeping its last link at the end when there is room.
+    A title longer than the service's ``title_maxlen`` is cut at a word boundary too. Nothing is ever cut
+    inside a word.
+    """
+    limits = channel if isinstance(channel, ChannelLimits) else ChannelLimits.of(channel)
+    title = message.subject.strip()
+    if limits.title_maxlen > 0:
+        title = cut_words(title, limits.title_maxlen)
+    full = message.html if limits.body_format == NotifyFormat.HTML else message.text
+    if limits.fits(title, full):
+        return title, full, limits.body_format
+    short = (message.short if message.short is not None else message.text).strip()
+    if limits.fits(title, short):
+        return title, short, NotifyFormat.TEXT
+    if limits.title_maxlen <= 0:
+        title = ""
+    room = limits.room(title)
+    return title, short if room is None else cut_keeping_link(short, room), NotifyFormat.TEXT
+
+
+def cut_words(text: str, limit: int) -> str:
+    """``text`` when it fits ``limit`` (:func:`text_length`), else its longest prefix that ends between two
+    words and leaves room for "…", with "…" appended; just "…" when not even the first word fits."""
+    text = text.rstrip()
+    if text_length(text) <= limit:
+        return text
+    if limit < 1:
+        return ""
+    end, used = 0, 0
+    for char in text:  # the longest prefix within limit - 1 units
+        size = 2 if ord(char) > 0xFFFF else 1
+        if used + size > limit - 1:
+            break
+        used += size
+        end += 1
+    if not text[end].isspace():  # the cut falls inside a word: go back to the space before it
+        while end > 0 and not text[end - 1].isspace():
+            end -= 1
+    return text[:end].rstrip(_TRAILING_PUNCTUATION) + _ELLIPSIS
+
+
+def cut_keeping_link(text: str, limit: int) -> str:
+    """:func:`cut_words`, but the last link of ``text`` stays whole at the end when there is room for it
+    and at least one word before it."""
+    text = text.strip()
+    if text_length(text) <= limit:
+        return text
+    links = list(_URL_RE.finditer(text))
+    if links:
+        link = links[-1]
+        head = (text[: link.start()].rstrip() + " " + text[link.end() :].lstrip()).strip()
+        room = limit - text_length(link[0]) - 1
+        cut = cut_words(head, room) if room > 0 else ""
+        if cut.rstrip(_ELLIPSIS):
+            return f"{cut} {link[0]}"
+    return cut_words(text, limit)
+
+
+# ------------------------------------------------------------------------------------------ classification
+
+
+class Classification(NamedTuple):
+    ambiguous: bool
+    rate_limited: bool
+    retry_after: float | None
+
+
+# requests/urllib3's read timeout: the request was written, the answer did not come in time.
+_READ_TIMEOUT_RE: Final = re.compile(r"read timed out", re.IGNORECASE)
+# apprise's e-mail plugin: this warning means connect, greeting, STARTTLS and login went through and the
+# message itself (MAIL, RCPT, DATA) failed; a failure before that is "Connection error while submitting …".
+_SMTP_SEND_FAILED_RE: Final = re.compile(r'^Sending email to ".*" failed\.$')
+_SMTP_CONNECT_FAILED_RE: Final = re.compile(r"^Connection error while submitting email", re.IGNORECASE)
+_TIMED_OUT_RE: Final = re.compile(r"\btimed out\b", re.IGNORECASE)
+# apprise's HTTP plugins end a failed answer's warning with "error=<status>."; Telegram and others name it.
+_RATE_LIMITED_RE: Final = re.compile(r"\berror=429\b|too many requests", re.IGNORECASE)
+# Telegram's "retry after 3", a JSON body's "retry_after": 3 (Telegram, Discord), a "Retry-After: 3" header.
+_RETRY_AFTER_RE: Final = re.compile(r"retry[ _-]after\W{0,3}(\d+(?:\.\d+)?)", re.IGNORECASE)
+
+
+# The DEBUG lines that report what happened: "Socket Exception: …", "Response Details: …" (the answer's
+# body). Not the others: some quote the payload ("JSON Payload: …"), i.e. our own message, which may
+# well say "timed out" or "Too Many Requests" (an operator message about the feed).
+_EVIDENCE_RE: Final = re.compile(r"^(?:[\w ]*(?:Exception|Error)[\w ]*:|Response Details\b)")
+
+
+def is_evidence(level: int, message: str) -> bool:
+    """Whether :func:`classify` may read an apprise log line: warnings and errors, and the DEBUG lines
+    reporting an exception or an answer."""
+    return level >= logging.WARNING or _EVIDENCE_RE.match(message) is not None
+
+
+def classify(status: AppriseResultStatus | str, lines: Sequence[str]) -> Classification:
+    """What a failed send's status and apprise's log lines (any level, any order) say about it.
+
+    Ambiguous: apprise stopped waiting (status timeout), a plugin's read timeout expired ("Read timed out":
+    the request had been written), or an e-mail timed out after the SMTP session was set up (the message
+    may be past DATA). Not ambiguous: connect timeouts ("Connection to … timed out. (connect timeout=…)"),
+    refused connections, DNS and TLS failures, an SMTP timeout before or during login, and every answer.
+    """
+    name = status.name.lower() if isinstance(status, AppriseResultStatus) else str(status).lower()
+    smtp_sent = any(_SMTP_SEND_FAILED_RE.search(line) for line in lines) and not any(
+        _SMTP_CONNECT_FAILED_RE.search(line) for line in lines
+    )
+    ambiguous = (
+        name == AppriseResultStatus.TIMEOUT.name.lower()
+        or any(_READ_TIMEOUT_RE.search(line) for line in lines)
+        or (smtp_sent and any(_TIMED_OUT_RE.search(line) for line in lines))
+    )
+    rate_limited = any(_RATE_LIMITED_RE.search(line) for line in lines)
+    retry_after = None
+    if rate_limited:
+        for line in reversed(lines):
+            match = _RETRY_AFTER_RE.search(line)
+            if match:
+                retry_after = float(match.group(1))
+                break
+    return Classification(ambiguous=ambiguous, rate_limited=rate_limited, retry_after=retry_after)
+
+
 # ------------------------------------------------------------------------------------------------ sending
 
 
@@ -313,14 +571,13 @@ async def _send_one(url: str, message: RenderedMessage, timeout: float) -> Chann
 
     redacted = _redacted(plugin)
     secrets = url_secrets(url, plugin)
-    body_format = body_format_for(url)
-    body = message.html if body_format == NotifyFormat.HTML else message.text
-    with _SCRUBBER.protecting(secrets):
+    title, body, body_format = fit_message(plugin, message)
+    with _SCRUBBER.protecting(secrets), _SCRUBBER.capturing() as captured:
         apobj = Apprise()
         apobj.add(plugin)
         try:
             result = await apobj.async_notify(
-                body=body, title=message.subject, body_format=body_format, timeout=timeout
+                body=body, title=title, body_format=body_format, timeout=timeout
             )
         except Exception as exc:  # apprise reports failures in its result; this is a bug, kept per URL
             return ChannelResult(
@@ -339,11 +596,21 @@ async def _send_one(url: str, message: RenderedMessage, timeout: float) -> Chann
                 if entry.level in ("WARNING", "ERROR", "CRITICAL")
             ]
             lines += [entry.message for entry in result.call_logs() if entry.level in ("WARNING", "ERROR")]
-    ok = status == AppriseResultStatus.SUCCESS
-    error = None if ok else _short(lines[-1] if lines else _status_text(status), secrets)
-    retry_after = None if ok else _retry_after(lines)
+        seen = list(captured)  # a copy: a worker thread apprise abandoned may still be logging
+    if status == AppriseResultStatus.SUCCESS:
+        return ChannelResult(url=redacted, ok=True, status="success", error=None)
+    verdict = classify(status, seen + lines)
+    error = lines[-1] if lines else _status_text(status)
+    if verdict.ambiguous:
+        error = f"{_AMBIGUOUS_NOTE}: {error}"
     return ChannelResult(
-        url=redacted, ok=ok, status=status.name.lower(), error=error, retry_after=retry_after
+        url=redacted,
+        ok=False,
+        status=status.name.lower(),
+        error=_short(error, secrets),
+        retry_after=verdict.retry_after,
+        ambiguous=verdict.ambiguous,
+        rate_limited=verdict.rate_limited,
     )
 
 
@@ -356,16 +623,6 @@ def _status_text(status: AppriseResultStatus) -> str:
 def _short(text: str, secrets: set[str]) -> str:
     text = " ".join(scrub(text, secrets).split())
     return text if len(text) <= _MAX_ERROR_LEN else text[: _MAX_ERROR_LEN - 1] + "…"
-
-
-def _retry_after(lines: Sequence[str]) -> float | None:
-    """Telegram's ``retry_after``: apprise logs its description "Too Many Requests: retry after N"."""
-    for line in reversed(lines):
-        if "429" in line or "too many requests" in line.lower():
-            match = _RETRY_AFTER_RE.search(line)
-            if match:
-                return float(match.group(1))
-    return None
 
 
 def use_telegram_api(base_url: str) -> None:

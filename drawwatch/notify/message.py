@@ -82,8 +82,14 @@ class AlertContext:
 
 @dataclass(frozen=True, slots=True)
 class RenderedMessage:
-    """An alert ready to send: the channel picks ``html`` or ``text`` as its body."""
+    """A message ready to send: the channel picks ``html`` or ``text`` as its body.
+
+    ``short`` is a compact plain-text form (a line or two, ending with the link) for services whose length
+    limit the full body exceeds (an SMS, a long operator template on Telegram); None when the message kind
+    has none, and the channel then cuts ``text`` instead (see ``channels.fit_message``).
+    """
 
     subject: str
     text: str
     html: str
+    short: str | None = None

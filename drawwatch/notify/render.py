@@ -1,5 +1,7 @@
-"""Turns an :class:`AlertContext` into subject, text and HTML through Jinja2 templates.
+"""Turns an :class:`AlertContext` into subject, text, HTML and a short form through Jinja2 templates.
 
+A message kind is a prefix and four templates: ``{prefix}_subject.txt.j2``, ``{prefix}.txt.j2``,
+``{prefix}.html.j2`` and ``{prefix}_short.txt.j2`` (:meth:`Renderer.render_message`); alerts are ``alert``.
 Operators may override any template by dropping a file of the same name into their templates directory.
 Those files are edited by people who are not drawwatch developers, so they run in Jinja2's immutable
 sandbox, with ``StrictUndefined`` (a typo is an error, not a silently empty alert) and a cap on the output
@@ -9,6 +11,7 @@ size; every template failure surfaces as :class:`TemplateProblem` naming the fil
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -29,9 +32,11 @@ from drawwatch.notify.message import AlertContext, RenderedMessage
 
 DEFAULT_MAX_OUTPUT_BYTES: Final = 64 * 1024
 
+ALERT_PREFIX: Final = "alert"
 SUBJECT_TEMPLATE: Final = "alert_subject.txt.j2"
 TEXT_TEMPLATE: Final = "alert.txt.j2"
 HTML_TEMPLATE: Final = "alert.html.j2"
+SHORT_TEMPLATE: Final = "alert_short.txt.j2"
 
 _PACKAGE_TEMPLATES: Final = Path(__file__).resolve().parent.parent / "templates"
 
@@ -161,15 +166,37 @@ class Renderer:
             raise self._problem(exc, filename or template.filename or template_name, lineno) from exc
         return "".join(chunks)
 
+    def render_message(self, prefix: str, context: Mapping[str, Any]) -> RenderedMessage:
+        """Subject (one line), plain text, HTML and short form of one message kind.
+
+        The templates are ``{prefix}_subject.txt.j2``, ``{prefix}.txt.j2``, ``{prefix}.html.j2`` and
+        ``{prefix}_short.txt.j2``. The short one is optional: without it (or when it renders empty)
+        ``short`` is None. In the short form each paragraph (text between blank lines) becomes one line with
+        its whitespace collapsed, so a template can wrap long lines freely.
+        """
+        subject = " ".join(self.render(f"{prefix}_subject.txt.j2", context).split())
+        text = _tidy_text(self.render(f"{prefix}.txt.j2", context))
+        html = self.render(f"{prefix}.html.j2", context).strip() + "\n"
+        short = self._render_optional(f"{prefix}_short.txt.j2", context)
+        return RenderedMessage(
+            subject=subject, text=text, html=html, short=None if short is None else _tidy_short(short)
+        )
+
     def render_alert(self, ctx: AlertContext) -> RenderedMessage:
-        """Subject (one line), plain text and HTML for one subscriber's alert."""
-        context = alert_template_context(ctx)
-        subject = " ".join(self.render(SUBJECT_TEMPLATE, context).split())
-        text = _tidy_text(self.render(TEXT_TEMPLATE, context))
-        html = self.render(HTML_TEMPLATE, context).strip() + "\n"
-        return RenderedMessage(subject=subject, text=text, html=html)
+        """Subject (one line), plain text, HTML and short form for one subscriber's alert."""
+        return self.render_message(ALERT_PREFIX, alert_template_context(ctx))
 
     # ---------------------------------------------------------------------------------------- internals
+
+    def _render_optional(self, template_name: str, context: Mapping[str, Any]) -> str | None:
+        """:meth:`render`, or None when no template of that name exists (packaged or operator's)."""
+        try:
+            self.env.get_template(template_name)
+        except jinja2.TemplateNotFound:  # only ``template_name`` itself: includes load when rendering
+            return None
+        except jinja2.TemplateError:  # a syntax error: render() reports it with file and line
+            pass
+        return self.render(template_name, context)
 
     def _describe(self, filename: str) -> str:
         """``alert.txt.j2 (/path/alert.txt.j2)``: the name to override and where it was read from."""
@@ -209,6 +236,13 @@ def _template_location(tb: TracebackType | None) -> tuple[str | None, int | None
             found = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
         tb = tb.tb_next
     return found
+
+
+def _tidy_short(text: str) -> str | None:
+    """One line per paragraph (blank-line separated), whitespace collapsed; None when nothing is left."""
+    paragraphs = (" ".join(block.split()) for block in re.split(r"\n[ \t\r\f\v]*\n", text))
+    lines = [line for line in paragraphs if line]
+    return "\n".join(lines) or None
 
 
 def _tidy_text(text: str) -> str:

@@ -364,3 +364,115 @@ def test_default_cap_leaves_room_for_real_alerts(renderer: Renderer) -> None:
     long_name = "x" * 2000
     message = renderer.render_alert(make_ctx(390, "clear", subscriber_name=long_name))
     assert long_name in message.text
+
+
+# ------------------------------------------------------------------------------------------- short form
+
+SHORT_CASES = [
+    pytest.param(
+        make_ctx(390, "clear"),
+        "Express Entry round #437 (French): cut-off CRS 382; your CRS 390 clears it by 8 points. " + URL_437,
+        id="above-cutoff",
+    ),
+    pytest.param(
+        make_ctx(383, "clear"),
+        "Express Entry round #437 (French): cut-off CRS 382; your CRS 383 clears it by 1 point. " + URL_437,
+        id="one-point-above",
+    ),
+    pytest.param(
+        make_ctx(382, "tie_unknown"),
+        "Express Entry round #437 (French): cut-off CRS 382; your CRS 382 equals it: invited only if you "
+        f"submitted your profile before {TIE_TEXT}. {URL_437}",
+        id="tie-unknown",
+    ),
+    pytest.param(
+        make_ctx(382, "tie_unknown", make_round(tie_break=None, tie_break_raw="")),
+        "Express Entry round #437 (French): cut-off CRS 382; your CRS 382 equals it: whether you were invited "
+        f"depends on the tie-break time. {URL_437}",
+        id="tie-unknown-no-tie-break",
+    ),
+    pytest.param(
+        make_ctx(382, "tie_invited"),
+        "Express Entry round #437 (French): cut-off CRS 382; your CRS 382 equals it and you submitted your "
+        f"profile before the tie-break, so you should have been invited. {URL_437}",
+        id="tie-invited",
+    ),
+    pytest.param(
+        make_ctx(390, "clear", unsubscribe_hint="Reply STOP to stop these alerts."),
+        "Express Entry round #437 (French): cut-off CRS 382; your CRS 390 clears it by 8 points. "
+        f"{URL_437}\nReply STOP to stop these alerts.",
+        id="unsubscribe-hint-on-a-second-line",
+    ),
+]
+
+
+@pytest.mark.parametrize(("ctx", "short"), SHORT_CASES)
+def test_short_form(renderer: Renderer, ctx: AlertContext, short: str) -> None:
+    message = renderer.render_alert(ctx)
+    assert message.short == short
+    assert len(message.short.splitlines()) <= 2
+
+
+def test_short_template_documents_its_names() -> None:
+    """Operators copy the packaged file: its header comment names everything the template may use."""
+    source = (Path(__file__).parents[2] / "drawwatch/templates/alert_short.txt.j2").read_text()
+    header = source.split("-#}", 1)[0]
+    for name in alert_names():
+        assert name in header, name
+    for name in ("alert_subject.txt.j2", "alert.txt.j2", "alert.html.j2", "DRAWWATCH_TEMPLATES_DIR"):
+        assert name in header
+
+
+def alert_names() -> list[str]:
+    from drawwatch.notify.render import FILTERS, alert_template_context
+
+    return [n for n in alert_template_context(make_ctx()) if n != "alert"] + list(FILTERS)
+
+
+@pytest.mark.parametrize(
+    ("source", "short"),
+    [
+        pytest.param(
+            "#{{ round.number }}\n  {{ round.category_label }}   {{ round.crs }}\n\n\n{{ round.url }}\n",
+            f"#437 French 382\n{URL_437}",
+            id="paragraphs-become-lines",
+        ),
+        pytest.param("{# nothing #}\n  \n", None, id="empty-means-none"),
+    ],
+)
+def test_operator_short_template(tmp_path: Path, source: str, short: str | None) -> None:
+    (tmp_path / "alert_short.txt.j2").write_text(source)
+    message = Renderer(tmp_path).render_alert(make_ctx(390, "clear"))
+    assert message.short == short
+    assert "Your CRS 390 clears the French cut-off of 382 by 8 points." in message.text  # the others packaged
+
+
+def test_short_template_problem_names_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "alert_short.txt.j2").write_text("#{{ round.number }}\n{{ round.nope }}\n")
+    with pytest.raises(TemplateProblem, match=r"template alert_short.txt.j2 \(.*\), line 2: ") as info:
+        Renderer(tmp_path).render_alert(make_ctx(390, "clear"))
+    assert info.value.lineno == 2
+
+
+@pytest.mark.parametrize("with_short", [True, False], ids=["four-templates", "no-short-template"])
+def test_render_message_for_another_kind(tmp_path: Path, with_short: bool) -> None:
+    """Another message kind is a prefix and its templates; without a short one, ``short`` is None."""
+    (tmp_path / "note_subject.txt.j2").write_text("Round\n#{{ number }}   changed\n")
+    (tmp_path / "note.txt.j2").write_text("Round #{{ number }} changed.\n\n\n\nSee {{ url }}   \n")
+    (tmp_path / "note.html.j2").write_text("<p>Round #{{ number }} {{ what }}</p>\n\n")
+    if with_short:
+        (tmp_path / "note_short.txt.j2").write_text("#{{ number }} changed:\n{{ url }}\n")
+    context = {"number": "437", "url": URL_437, "what": "<changed>"}
+    message = Renderer(tmp_path).render_message("note", context)
+    assert message == RenderedMessage(
+        subject="Round #437 changed",
+        text=f"Round #437 changed.\n\nSee {URL_437}\n",
+        html="<p>Round #437 &lt;changed&gt;</p>\n",
+        short=f"#437 changed: {URL_437}" if with_short else None,
+    )
+
+
+def test_render_message_needs_the_three_others(tmp_path: Path) -> None:
+    (tmp_path / "note_short.txt.j2").write_text("short\n")
+    with pytest.raises(TemplateProblem, match=r"'note_subject\.txt\.j2' not found"):
+        Renderer(tmp_path).render_message("note", {})
