@@ -11,18 +11,20 @@ import hashlib
 import logging
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from drawwatch.config import Settings
-from drawwatch.notify.admin import tell_operator_about_check, tell_operator_about_dead
+from drawwatch.notify.admin import tell_operator_about_check, tell_operator_about_delivery
+from drawwatch.notify.correction import material_changes
 from drawwatch.notify.deliver import deliver_due
 from drawwatch.occupations import refresh_derived_categories
 from drawwatch.scrapers.fetch import FetchResult, fetch_feed
 from drawwatch.scrapers.items import DrawItem
-from drawwatch.storage.alerts import queue_round_alerts
+from drawwatch.storage.alerts import queue_corrections, queue_round_alerts
 from drawwatch.storage.checks import (
     finish_check,
     get_feed_state,
@@ -30,11 +32,21 @@ from drawwatch.storage.checks import (
     record_feed_success,
     start_check,
 )
-from drawwatch.storage.db import begin_write, session_scope
-from drawwatch.storage.draws import count_draws, draws_by_ids, first_unknown_names, sync_draws
+from drawwatch.storage.db import begin_write, session_scope, utcnow
+from drawwatch.storage.draws import (
+    count_draws,
+    draws_by_ids,
+    draws_by_numbers,
+    first_unknown_names,
+    sync_draws,
+)
 from drawwatch.storage.models import CheckRun
 
 log = logging.getLogger("drawwatch.check")
+
+# A correction can make subscribers eligible who were not: they get the round alert if the round is this
+# recent (first seen within the window), not years-old news because IRCC fixed an old round's text.
+NEWLY_ELIGIBLE_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -57,7 +69,17 @@ class CheckSummary:
     )  # round names no category rule knows, first seen now
     consecutive_failures: int = 0  # after this check
     recovered_after: int = 0  # failed checks in a row that this successful one ended
-    alerts: dict[str, int] = field(default_factory=lambda: {"queued": 0, "sent": 0, "failed": 0, "dead": 0})
+    alerts: dict[str, int] = field(
+        default_factory=lambda: {
+            "queued": 0,
+            "corrections": 0,
+            "sent": 0,
+            "failed": 0,
+            "dead": 0,
+            "ambiguous": 0,
+        }
+    )
+    stale_feed: bool = False  # the feed lacked the newest stored round: only new rounds were taken from it
     error: str | None = None
     seconds: float = 0.0
 
@@ -98,8 +120,10 @@ async def run_check(settings: Settings, engine: Engine, *, deliver: bool = True)
     summary = await asyncio.to_thread(_store, engine, settings, check_id, result, known_hash)
     if deliver:
         stats = await deliver_due(engine, settings)
-        summary.alerts.update(sent=stats.sent, failed=stats.failed, dead=stats.dead)
-        await tell_operator_about_dead(settings, stats)
+        summary.alerts.update(
+            sent=stats.sent, failed=stats.failed, dead=stats.dead, ambiguous=stats.ambiguous
+        )
+        await tell_operator_about_delivery(settings, stats)
     await tell_operator_about_check(settings, summary)
     summary.seconds = round(time.perf_counter() - started, 3)
     _log_summary(summary)
@@ -168,12 +192,34 @@ def _sync(session: Session, check: CheckRun, result: FetchResult, summary: Check
         # Subscribers defined by occupation get the categories of the lists in force for these rounds.
         refresh_derived_categories(session, on=max(d.date for d in new_draws))
         summary.alerts["queued"] = queue_round_alerts(session, new_draws)
+    if sync.changed and not check.baseline:
+        _queue_corrections(session, check, sync.changed, summary)
+    summary.stale_feed = sync.stale
     by_number = {r.number: r for r in result.rounds}
     summary.new_rounds = [_round_brief(by_number[n]) for n in sync.new]
     summary.changed_rounds = {n: [c.field for c in cs] for n, cs in sync.changed.items()}
     summary.stored_rounds = (summary.stored_rounds or 0) + len(sync.new)
     touched = {*sync.new, *(n for n, cs in sync.changed.items() if any(c.field == "name" for c in cs))}
     summary.unknown_names = first_unknown_names(session, [by_number[n] for n in sorted(touched)])
+
+
+def _queue_corrections(
+    session: Session, check: CheckRun, changed: dict[str, list[Any]], summary: CheckSummary
+) -> None:
+    """Corrections that matter: a notice to each channel told about the round, and the round alert to
+    subscribers the corrected round now alerts (recent rounds only), all in this check's transaction."""
+    assert check.id is not None
+    draws = {draw.number: draw for draw in draws_by_numbers(session, list(changed))}
+    corrected = [
+        draw
+        for number, draw in draws.items()
+        if material_changes(changed[number], tie_break_now=draw.tie_break)
+    ]
+    recent_since = utcnow() - NEWLY_ELIGIBLE_WINDOW
+    for draw in corrected:
+        summary.alerts["corrections"] += queue_corrections(session, draw, revision=check.id)
+    newly = [draw for draw in corrected if draw.first_seen_at >= recent_since]
+    summary.alerts["queued"] += queue_round_alerts(session, newly)
 
 
 def _finish(

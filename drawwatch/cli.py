@@ -346,22 +346,31 @@ def deliver(obj: Context, as_json: bool) -> None:
     """
     import asyncio
 
-    from drawwatch.notify.admin import tell_operator_about_dead
+    from drawwatch.notify.admin import tell_operator_about_delivery
     from drawwatch.notify.deliver import deliver_due
 
     settings, engine = obj.settings, obj.engine
 
     async def main() -> dict[str, int]:
         stats = await deliver_due(engine, settings)
-        await tell_operator_about_dead(settings, stats)
-        return {"sent": stats.sent, "failed": stats.failed, "dead": stats.dead}
+        await tell_operator_about_delivery(settings, stats)
+        return {
+            "sent": stats.sent,
+            "failed": stats.failed,
+            "dead": stats.dead,
+            "ambiguous": stats.ambiguous,
+            "deferred": stats.deferred,
+            "cancelled": stats.cancelled,
+        }
 
     result = asyncio.run(main())
     if as_json:
         click.echo(json.dumps(result))
     else:
         click.echo(
-            f"Alerts: {result['sent']} sent, {result['failed']} failed (will retry), {result['dead']} given up."
+            f"Alerts: {result['sent']} sent, {result['failed']} failed (will retry), {result['dead']} given up, "
+            f"{result['deferred']} waiting (quiet hours or a rate limit), {result['ambiguous']} unanswered "
+            "(may have arrived; not resent)."
         )
 
 
@@ -385,6 +394,8 @@ def _subscriber_json(view: Any) -> dict[str, Any]:
         "submitted_at": _iso(view.submitted_at),
         "active": view.active,
         "language": view.language,
+        "quiet_hours": view.quiet_hours,
+        "timezone": view.time_zone,
         "created_at": _iso(view.created_at),
     }
 
@@ -405,6 +416,9 @@ def _parse_nocs(_: click.Context, __: click.Parameter, values: tuple[str, ...]) 
         raise click.BadParameter(str(exc)) from None
 
 
+_QUIET_HELP = "Local times during which alerts wait, e.g. 22:00-07:00 (needs --timezone)."
+_ZONE_HELP = "The subscriber's time zone for quiet hours, an IANA name such as America/Toronto."
+
 _CATEGORY_HELP = "A round category the subscriber can be invited in (repeatable): " + ", ".join(
     k for k in CATEGORY_KEYS if k != "other"
 )
@@ -424,6 +438,8 @@ _CATEGORY_HELP = "A round category the subscriber can be invited in (repeatable)
 )
 @click.option("--noc", "nocs", multiple=True, callback=_parse_nocs, metavar="CODE:MONTHS", help=_NOC_HELP)
 @click.option("--nclc-french", type=click.IntRange(0, 12), help=_NCLC_HELP)
+@click.option("--quiet-hours", metavar="HH:MM-HH:MM", help=_QUIET_HELP)
+@click.option("--timezone", "time_zone", metavar="ZONE", help=_ZONE_HELP)
 @pass_ctx
 @friendly_errors
 def subscribers_add(
@@ -435,6 +451,8 @@ def subscribers_add(
     submitted_at: str | None,
     nocs: list[tuple[str, int]],
     nclc_french: int | None,
+    quiet_hours: str | None,
+    time_zone: str | None,
 ) -> None:
     """Add a subscriber and print their id. General rounds alert everyone; category rounds alert those with
     that category, given with --category or derived from --noc occupations and --nclc-french."""
@@ -451,6 +469,8 @@ def subscribers_add(
         submitted_at=submitted_at,
         occupations=nocs,
         nclc_french=nclc_french,
+        quiet_hours=quiet_hours,
+        timezone=time_zone,
     )
     with session_scope(obj.engine) as session:
         row = add_subscriber(session, data)
@@ -499,7 +519,7 @@ def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
         view = get_subscriber(session, subscriber_id)
     if view is None:
         raise UserError(f"no subscriber with id {subscriber_id}")
-    data = _subscriber_json(view)
+    data = _subscriber_json(view) | {"unsubscribe_token": view.unsubscribe_token}
     if as_json:
         click.echo(json.dumps(data, indent=2))
         return
@@ -509,7 +529,10 @@ def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
     click.echo(
         f"  Submitted at: {data['submitted_at'] or 'not saved (tie-break outcome unknown at the cut-off)'}"
     )
+    quiet = f"{data['quiet_hours']} ({data['timezone']})" if data["quiet_hours"] else "none"
+    click.echo(f"  Quiet hours:  {quiet}")
     click.echo(f"  Since:        {data['created_at']}")
+    click.echo(f"  Unsubscribe:  drawwatch subscribers unsubscribe {data['unsubscribe_token']}")
     for url in data["urls"]:
         click.echo(f"  Channel:      {url}")
 
@@ -526,6 +549,8 @@ def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
 @click.option("--active/--inactive", default=None, help="Resume or pause alerts.")
 @click.option("--noc", "nocs", multiple=True, callback=_parse_nocs, metavar="CODE:MONTHS", help=_NOC_HELP)
 @click.option("--nclc-french", type=click.IntRange(0, 12), help=_NCLC_HELP)
+@click.option("--quiet-hours", metavar="HH:MM-HH:MM", help=_QUIET_HELP + " '' removes them.")
+@click.option("--timezone", "time_zone", metavar="ZONE", help=_ZONE_HELP)
 @pass_ctx
 @friendly_errors
 def subscribers_edit(
@@ -539,6 +564,8 @@ def subscribers_edit(
     active: bool | None,
     nocs: list[tuple[str, int]],
     nclc_french: int | None,
+    quiet_hours: str | None,
+    time_zone: str | None,
 ) -> None:
     """Change a subscriber; options not given are left as they are."""
     from drawwatch.importer import check_urls, parse_submitted_at
@@ -555,6 +582,10 @@ def subscribers_edit(
         if submitted_at is None
         else (parse_submitted_at(submitted_at) if submitted_at.strip() else None)
     )
+    if quiet_hours is not None:
+        changes["quiet_hours"] = quiet_hours.strip() or None
+    if time_zone is not None:
+        changes["time_zone"] = time_zone.strip() or None
     with session_scope(obj.engine) as session:
         try:
             edit_subscriber(session, subscriber_id, **changes)
@@ -581,6 +612,31 @@ def subscribers_remove(obj: Context, subscriber_id: int, purge: bool) -> None:
     click.echo(
         f"Subscriber {subscriber_id} {'deleted with their alert history' if purge else 'deactivated'}."
     )
+
+
+@subscribers.command("unsubscribe")
+@click.argument("token")
+@pass_ctx
+@friendly_errors
+def subscribers_unsubscribe(obj: Context, token: str) -> None:
+    """Stop all alerts for the subscriber an unsubscribe code (from an alert's footer) belongs to.
+
+    The subscriber is deactivated and their undelivered alerts are cancelled; what was sent stays on record
+    (use `remove --purge` to delete everything). Running it again changes nothing.
+    """
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import find_by_token, remove_subscriber
+
+    with session_scope(obj.engine) as session:
+        view = find_by_token(session, token.strip())
+        if view is None:
+            raise UserError("no subscriber has this unsubscribe code (check it was copied whole)")
+        if not view.active:
+            click.echo(f"{view.name} (subscriber {view.id}) was already unsubscribed; nothing changed.")
+            return
+        cancelled = remove_subscriber(session, view.id)
+    pending = f"; {cancelled} undelivered alert(s) cancelled" if cancelled else ""
+    click.echo(f"Unsubscribed {view.name} (subscriber {view.id}): no further alerts{pending}.")
 
 
 @subscribers.command("import")
@@ -611,7 +667,9 @@ def alerts() -> None:
     """The alert outbox: one row per message to one channel."""
 
 
-ALERT_STATUSES = ("pending", "sent", "failed", "dead", "cancelled")
+# The outbox statuses (storage.models.ALERT_STATUSES, held equal by a test), spelled out here so that
+# parsing the command line does not import the ORM.
+ALERT_STATUSES = ("pending", "sent", "failed", "dead", "cancelled", "ambiguous")
 
 
 @alerts.command("list")
@@ -659,10 +717,38 @@ def alerts_list(obj: Context, status: str | None, limit: int, as_json: bool) -> 
             else f"  next try {(r['next_attempt_at'] or '')[:19]}"
         )
         error = f"  last error: {r['last_error']}" if r["last_error"] and r["status"] != "sent" else ""
+        what = "correction of round" if r["kind"] == "correction" else "round"
         click.echo(
-            f"{r['id']:>6}  round {r['round']:>4}  subscriber {r['subscriber']} ({r['subscriber_name']})  "
+            f"{r['id']:>6}  {what} {r['round']:>4}  subscriber {r['subscriber']} ({r['subscriber_name']})  "
             f"channel {r['channel']}  {r['status']}  tries {r['attempts']}{extra}{error}"
         )
+
+
+@alerts.command("retry")
+@click.argument("alert_ids", nargs=-1, required=True, type=int, metavar="ID...")
+@pass_ctx
+@friendly_errors
+def alerts_retry(obj: Context, alert_ids: tuple[int, ...]) -> None:
+    """Send ambiguous, dead or failed alerts again at the next delivery (`drawwatch deliver` sends them now).
+
+    An ambiguous alert may already have arrived: resend it only once you know it did not.
+    """
+    from drawwatch.storage.alerts import retry_alerts
+    from drawwatch.storage.db import session_scope
+
+    with session_scope(obj.engine) as session:
+        done = retry_alerts(session, alert_ids)
+    skipped = sorted(set(alert_ids) - set(done))
+    if done:
+        click.echo(f"Alert(s) {', '.join(map(str, done))} will be sent again at the next delivery.")
+    if skipped:
+        click.echo(
+            f"Left alone: {', '.join(map(str, skipped))} (unknown, already sent, pending, cancelled, or the "
+            "subscriber is inactive).",
+            err=True,
+        )
+    if not done:
+        sys.exit(1)
 
 
 @cli.group()

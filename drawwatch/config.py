@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     delivery_backoff_seconds: float = Field(
         default=60, ge=0, description="first retry delay; doubles each try (at most 6 h)"
     )
+    delivery_rate_limit_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="wait after a service answers 429 without saying how long (Telegram says; then that)",
+    )
+    unsubscribe_url: str | None = Field(
+        default=None,
+        description="a page that unsubscribes, with {token} where the subscriber's token goes; "
+        "without it alerts carry the token and the command that uses it",
+    )
     schedule: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_SCHEDULE),
         description="crontab expressions in UTC, separated by ';' in the environment variable",
@@ -110,6 +120,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part for part in value.replace(",", " ").split() if part]
         return value
+
+    @field_validator("unsubscribe_url")
+    @classmethod
+    def _unsubscribe_placeholder(cls, value: str | None) -> str | None:
+        if value and "{token}" not in value:
+            raise ValueError(f"must contain {{token}} where the subscriber's token goes, got {value!r}")
+        return value or None
 
     @field_validator("feed_url")
     @classmethod

@@ -92,10 +92,20 @@ def summary_text(summary: CheckSummary) -> str:
     text = _feed_text(summary)
     alerts = summary.alerts
     if any(alerts.values()):
-        text += (
-            f"\nAlerts: {alerts['queued']} queued, {alerts['sent']} sent, {alerts['failed']} failed (will retry), "
-            f"{alerts['dead']} given up."
+        corrections = (
+            f", {alerts['corrections']} correction notice(s) queued" if alerts["corrections"] else ""
         )
+        ambiguous = (
+            f", {alerts['ambiguous']} unanswered (may have arrived; not resent)"
+            if alerts["ambiguous"]
+            else ""
+        )
+        text += (
+            f"\nAlerts: {alerts['queued']} queued{corrections}, {alerts['sent']} sent, {alerts['failed']} failed "
+            f"(will retry), {alerts['dead']} given up{ambiguous}."
+        )
+    if summary.stale_feed:
+        text += "\nThe feed lacks the newest stored round (an old copy): its differences were not taken as corrections."
     return text
 
 

@@ -35,7 +35,20 @@ async def tell_operator(settings: Settings, subject: str, body: str) -> bool:
     return any(r.ok for r in results)
 
 
-async def tell_operator_about_dead(settings: Settings, stats: DeliveryStats) -> None:
+async def tell_operator_about_delivery(settings: Settings, stats: DeliveryStats) -> None:
+    """Alerts given up (dead) and sends that may or may not have arrived (ambiguous): once each."""
+    if stats.ambiguous_alerts:
+        count = len(stats.ambiguous_alerts)
+        lines = "\n".join(f"- {line}" for line in stats.ambiguous_alerts[:50])
+        more = f"\n… and {count - 50} more" if count > 50 else ""
+        await tell_operator(
+            settings,
+            f"drawwatch: {count} alert(s) may not have arrived",
+            f"{count} alert(s) were sent but the service did not answer in time, so they may or may not have "
+            f"arrived:\n{lines}{more}\n\ndrawwatch does not resend these by itself (a slow service usually "
+            "delivered them, and a resend would be a duplicate). If one did not arrive, resend it with "
+            "`drawwatch alerts retry ID`. See `drawwatch alerts list --status ambiguous`.",
+        )
     if not stats.dead_alerts:
         return
     count = len(stats.dead_alerts)

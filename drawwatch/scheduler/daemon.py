@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from drawwatch.check import CheckSummary, run_check
 from drawwatch.config import Settings
-from drawwatch.notify.admin import tell_operator_about_dead
+from drawwatch.notify.admin import tell_operator_about_delivery
 from drawwatch.notify.deliver import deliver_due
 
 log = logging.getLogger("drawwatch.daemon")
@@ -139,7 +139,7 @@ class Daemon:
         self._jobs.add(task)  # type: ignore[arg-type]
         try:
             stats = await deliver_due(self.engine, self.settings)
-            await tell_operator_about_dead(self.settings, stats)
+            await tell_operator_about_delivery(self.settings, stats)
             if stats.sent or stats.failed or stats.dead:
                 log.info("delivery: %d sent, %d failed, %d given up", stats.sent, stats.failed, stats.dead)
         except Exception:

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,3 +40,24 @@ def drawwatch(*args: str, env: dict[str, str], timeout: float = 120) -> Run:
         cwd=ROOT,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@contextmanager
+def daemon(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen[str]]:
+    """``drawwatch run --interval 1 ARGS`` in the background; killed if still running at the end."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("DRAWWATCH_")}
+    full.update(env, PYTHONPATH=str(ROOT), DRAWWATCH_CONFIG="")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "drawwatch", "run", "--interval", "1", *args],
+        env=full,
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -18,49 +17,12 @@ from sqlalchemy import update
 from drawwatch.storage.db import make_engine, session_scope, utcnow
 from drawwatch.storage.models import Alert
 from tests.conftest import feed_bytes
-from tests.e2e.helpers import ROOT, Run, drawwatch
-from tests.notify_peers import TELEGRAM_TOKEN, FakeTelegram, SmtpServer, WebhookServer, free_port
-from tests.peers import FeedServer
+from tests.e2e.helpers import ROOT
+from tests.e2e.stack import Stack
+from tests.notify_peers import TELEGRAM_TOKEN, SmtpServer, free_port
 
 pytestmark = pytest.mark.slow
 HOOK_PASSWORD = "hook-pass-8d1f"
-
-
-class Stack:
-    """A feed server, the three peers, and the environment that points drawwatch at them."""
-
-    def __init__(
-        self, database_url: str, feed: FeedServer, smtp: SmtpServer, hook: WebhookServer, tg: FakeTelegram
-    ):
-        self.feed, self.smtp, self.hook, self.tg = feed, smtp, hook, tg
-        self.database_url = database_url
-        self.env = {
-            "DRAWWATCH_DATABASE_URL": database_url,
-            "DRAWWATCH_FEED_URL": feed.url,
-            "DRAWWATCH_TELEGRAM_API_URL": f"http://127.0.0.1:{tg.port}",
-            "DRAWWATCH_DELIVERY_BACKOFF_SECONDS": "0",
-            "DRAWWATCH_DELIVERY_TIMEOUT": "5",
-        }
-        self.runs: list[Run] = []
-
-    def run(self, *args: str, **env: str) -> Run:
-        result = drawwatch(*args, env={**self.env, **env})
-        self.runs.append(result)
-        return result
-
-    def add(self, name: str, crs: int, *options: str) -> int:
-        result = self.run("subscribers", "add", name, "--crs", str(crs), *options)
-        assert result.code == 0, result.stderr
-        return int(result.stdout.strip())
-
-    def received(self) -> tuple[int, int, int]:
-        return len(self.smtp.messages), len(self.hook.requests.snapshot()), len(self.tg.calls.snapshot())
-
-
-@pytest.fixture
-def stack(database_url: str) -> Iterator[Stack]:
-    with FeedServer() as feed, SmtpServer() as smtp, WebhookServer() as hook, FakeTelegram() as tg:
-        yield Stack(database_url, feed, smtp, hook, tg)
 
 
 def test_new_rounds_alert_exactly_the_eligible_once(stack: Stack) -> None:
@@ -82,7 +44,14 @@ def test_new_rounds_alert_exactly_the_eligible_once(stack: Stack) -> None:
     assert run.code == 0, run.stderr
     summary = run.json()
     assert {r["number"] for r in summary["new_rounds"]} == {"435", "436", "437"}
-    assert summary["alerts"] == {"queued": 3, "sent": 3, "failed": 0, "dead": 0}
+    assert summary["alerts"] == {
+        "queued": 3,
+        "corrections": 0,
+        "sent": 3,
+        "failed": 0,
+        "dead": 0,
+        "ambiguous": 0,
+    }
 
     (mail,) = stack.smtp.wait_for(1)
     assert mail["To"] == "amira@example.org"
@@ -101,7 +70,14 @@ def test_new_rounds_alert_exactly_the_eligible_once(stack: Stack) -> None:
 
     # Again: nothing new, nothing re-sent.
     again = stack.run("check", "--json")
-    assert again.json()["alerts"] == {"queued": 0, "sent": 0, "failed": 0, "dead": 0}
+    assert again.json()["alerts"] == {
+        "queued": 0,
+        "corrections": 0,
+        "sent": 0,
+        "failed": 0,
+        "dead": 0,
+        "ambiguous": 0,
+    }
     assert stack.received() == (1, 1, 1)
 
     alerts = stack.run("alerts", "list", "--json").json()
@@ -135,12 +111,33 @@ def test_smtp_down_then_up_is_retried_and_delivered_once(stack: Stack) -> None:
     stack.add("Amira", 390, "--category", "french", "--url", down)
     stack.feed.serve(feed_bytes(437))
     first = stack.run("check", "--json").json()
-    assert first["alerts"] == {"queued": 1, "sent": 0, "failed": 1, "dead": 0}
+    assert first["alerts"] == {
+        "queued": 1,
+        "corrections": 0,
+        "sent": 0,
+        "failed": 1,
+        "dead": 0,
+        "ambiguous": 0,
+    }
 
     with SmtpServer(port=port) as smtp:
         retry = stack.run("deliver", "--json")
-        assert retry.json() == {"sent": 1, "failed": 0, "dead": 0}
-        assert stack.run("deliver", "--json").json() == {"sent": 0, "failed": 0, "dead": 0}
+        assert retry.json() == {
+            "sent": 1,
+            "failed": 0,
+            "dead": 0,
+            "ambiguous": 0,
+            "deferred": 0,
+            "cancelled": 0,
+        }
+        assert stack.run("deliver", "--json").json() == {
+            "sent": 0,
+            "failed": 0,
+            "dead": 0,
+            "ambiguous": 0,
+            "deferred": 0,
+            "cancelled": 0,
+        }
         assert len(smtp.wait_for(1)) == 1 and len(smtp.messages) == 1
     (alert,) = stack.run("alerts", "list", "--json").json()
     assert (alert["status"], alert["attempts"]) == ("sent", 2)
@@ -154,9 +151,30 @@ def test_failing_webhook_goes_dead_and_the_operator_is_told(stack: Stack) -> Non
     stack.hook.status_for["/broken"] = 500
     stack.feed.serve(feed_bytes(437))
     assert stack.run("check", "--json", **env).json()["alerts"]["failed"] == 1
-    assert stack.run("deliver", "--json", **env).json() == {"sent": 0, "failed": 1, "dead": 0}
-    assert stack.run("deliver", "--json", **env).json() == {"sent": 0, "failed": 0, "dead": 1}
-    assert stack.run("deliver", "--json", **env).json() == {"sent": 0, "failed": 0, "dead": 0}
+    assert stack.run("deliver", "--json", **env).json() == {
+        "sent": 0,
+        "failed": 1,
+        "dead": 0,
+        "ambiguous": 0,
+        "deferred": 0,
+        "cancelled": 0,
+    }
+    assert stack.run("deliver", "--json", **env).json() == {
+        "sent": 0,
+        "failed": 0,
+        "dead": 1,
+        "ambiguous": 0,
+        "deferred": 0,
+        "cancelled": 0,
+    }
+    assert stack.run("deliver", "--json", **env).json() == {
+        "sent": 0,
+        "failed": 0,
+        "dead": 0,
+        "ambiguous": 0,
+        "deferred": 0,
+        "cancelled": 0,
+    }
 
     requests = stack.hook.requests.snapshot()
     admin = [r for r in requests if r.path == "/admin"]

@@ -5,12 +5,7 @@ PostgreSQL database deliver each alert once.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from sqlmodel import select
@@ -18,31 +13,11 @@ from sqlmodel import select
 from drawwatch.storage.db import make_engine, session_scope
 from drawwatch.storage.models import CheckRun
 from tests.conftest import feed_bytes
-from tests.e2e.helpers import ROOT, drawwatch
+from tests.e2e.helpers import daemon, drawwatch
 from tests.notify_peers import WebhookServer
 from tests.peers import FeedServer
 
 pytestmark = pytest.mark.slow
-
-
-@contextmanager
-def daemon(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen[str]]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith("DRAWWATCH_")}
-    full.update(env, PYTHONPATH=str(ROOT), DRAWWATCH_CONFIG="")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "drawwatch", "run", "--interval", "1", *args],
-        env=full,
-        cwd=ROOT,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=30)
 
 
 def base_env(database_url: str, feed: FeedServer) -> dict[str, str]:

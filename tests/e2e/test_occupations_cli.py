@@ -70,7 +70,14 @@ def test_software_engineer_gets_the_2024_stem_round_only(tmp_path: Path, databas
         env["DRAWWATCH_FEED_URL"] = synthetic_feed(tmp_path / "new.json").as_uri()
         run = drawwatch("check", "--json", env=env)
         assert run.code == 0, run.stderr
-        assert run.json()["alerts"] == {"queued": 1, "sent": 1, "failed": 0, "dead": 0}
+        assert run.json()["alerts"] == {
+            "queued": 1,
+            "corrections": 0,
+            "sent": 1,
+            "failed": 0,
+            "dead": 0,
+            "ambiguous": 0,
+        }
         (alert,) = hook.wait_for(1)
         text = str(alert)
         assert "#435" in text and "481" in text and "21231" in text and "Version 1" in text

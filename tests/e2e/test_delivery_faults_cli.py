@@ -1,0 +1,73 @@
+"""Slow and throttling services end to end: Telegram's 429 ``retry_after`` is waited out by the daemon and
+the message arrives once; a webhook that accepts a request but answers after the timeout is *ambiguous*:
+never resent by drawwatch itself, reported to the operator, resent only on ``alerts retry``.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from tests.conftest import feed_bytes
+from tests.e2e.helpers import daemon
+from tests.e2e.stack import Stack
+
+pytestmark = pytest.mark.slow
+RETRY_AFTER = 3
+
+
+def test_the_daemon_waits_out_telegrams_retry_after_and_sends_once(stack: Stack) -> None:
+    stack.feed.serve(feed_bytes(434))
+    assert stack.run("check").code == 0
+    stack.add("Dee", 900, "--category", "pnp", "--url", stack.tg.url("555"))
+    stack.tg.throttle(1, retry_after=RETRY_AFTER)
+    env = {**stack.env, "DRAWWATCH_JITTER": "0", "DRAWWATCH_DELIVERY_INTERVAL": "0.5"}
+
+    with daemon(env) as proc:
+        stack.feed.serve(feed_bytes(437))
+        throttled, delivered = stack.tg.wait_for(2, timeout=60)
+        # More checks and delivery passes go by: nothing is sent again.
+        stack.feed.wait_for_requests(len(stack.feed.state.requests) + 3)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+
+    assert stack.tg.answered_429 == 1
+    assert delivered.at - throttled.at >= RETRY_AFTER
+    assert throttled.payload["text"] == delivered.payload["text"] and "#435" in delivered.payload["text"]
+    assert len(stack.tg.calls.snapshot()) == 2
+    (alert,) = stack.run("alerts", "list", "--json").json()
+    assert (alert["status"], alert["attempts"]) == ("sent", 1)  # waiting was not a failed try
+
+
+def test_an_answer_after_the_timeout_is_ambiguous_and_not_resent(stack: Stack) -> None:
+    stack.feed.serve(feed_bytes(434))
+    assert stack.run("check").code == 0
+    stack.add("Bo", 530, "--category", "cec", "--url", stack.hook.url("/bo"))
+    env = {"DRAWWATCH_DELIVERY_TIMEOUT": "1", "DRAWWATCH_ADMIN_URLS": stack.smtp.url(to="ops@example.org")}
+    stack.feed.serve(feed_bytes(437))
+
+    stack.hook.hold()  # the webhook takes the request, then answers only after drawwatch stopped waiting
+    summary = stack.run("check", "--json", **env).json()
+    stack.hook.release()
+
+    assert summary["alerts"]["ambiguous"] == 1 and summary["alerts"]["sent"] == 0
+    assert len(stack.hook.requests.wait_for(1)) == 1  # it did arrive
+    (told,) = stack.smtp.wait_for(1)
+    assert "may not have arrived" in told["Subject"]
+    (alert,) = stack.run("alerts", "list", "--status", "ambiguous", "--json").json()
+    assert "no answer" in alert["last_error"]
+
+    for _ in range(2):  # later runs, checks or deliveries, leave it alone
+        assert stack.run("deliver", "--json", **env).json()["sent"] == 0
+        assert stack.run("check", "--json", **env).json()["alerts"]["sent"] == 0
+    assert len(stack.hook.requests.snapshot()) == 1
+    assert len(stack.smtp.messages) == 1  # the operator was told once
+
+    # The operator learns it did not arrive after all, and resends it.
+    retry = stack.run("alerts", "retry", str(alert["id"]))
+    assert retry.code == 0, retry.stderr
+    assert stack.run("deliver", "--json").json()["sent"] == 1
+    assert len(stack.hook.requests.wait_for(2)) == 2
+    assert stack.run("alerts", "retry", str(alert["id"])).code == 1  # sent now: nothing to retry
