@@ -11,7 +11,9 @@ For each subscriber count N (default 100,000 then 1,000,000), in a fresh databas
   process so its peak RSS belongs to the queueing alone; report rows queued, seconds, RSS before/after and
   the peak of Python-side allocations (tracemalloc): flat in N means nothing per subscriber passes through
   Python;
-- claim 100 of those alerts with ``claim_due`` (the sender's query against a large pending outbox).
+- claim 100 of those alerts with ``claim_due`` (the sender's query against a large pending outbox);
+- mark them all sent, then queue IRCC's correction of that round with ``queue_corrections`` (one notice per
+  channel told), and again (the unique key must add nothing).
 Then ``import_subscribers`` of 100,000 ``SubscriberInput`` rows into an empty database (validation + insert).
 
 SQLite (the default) runs in a temporary directory. ``--database-url`` names a PostgreSQL *server*: the
@@ -41,11 +43,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, insert, text  # noqa: E402
+from sqlalchemy import Engine, insert, text, update  # noqa: E402
 
-from drawwatch.storage.alerts import claim_due, queue_round_alerts  # noqa: E402
+from drawwatch.storage.alerts import claim_due, queue_corrections, queue_round_alerts  # noqa: E402
 from drawwatch.storage.db import init_schema, make_engine, session_scope, utcnow  # noqa: E402
-from drawwatch.storage.models import Draw, Subscriber, SubscriberCategory, SubscriberChannel  # noqa: E402
+from drawwatch.storage.models import Alert, Draw, Subscriber, SubscriberCategory, SubscriberChannel  # noqa: E402
 from drawwatch.storage.subscribers import SubscriberInput, import_subscribers  # noqa: E402
 
 CHUNK = 50_000
@@ -206,6 +208,22 @@ def time_claim(engine: Engine) -> float:
     return time.perf_counter() - started
 
 
+def time_corrections(engine: Engine, draw_id: int) -> dict[str, Any]:
+    """Every alert of the round sent, then the round corrected: queue the notices, twice."""
+    with session_scope(engine) as session:
+        session.exec(update(Alert).where(Alert.draw_id == draw_id).values(status="sent", claimed_by=None))
+    figures: dict[str, Any] = {}
+    for label, revision in (("corrections", 1), ("corrections_again", 1)):
+        started = time.perf_counter()
+        with session_scope(engine) as session:
+            draw = session.get_one(Draw, draw_id)
+            draw.crs = 482  # the correction (values do not matter to the queueing cost)
+            queued = queue_corrections(session, draw, revision=revision)
+        figures[f"{label}_seconds"] = time.perf_counter() - started
+        figures[label] = queued
+    return figures
+
+
 def bench_queue(server_url: str | None, count: int) -> dict[str, Any]:
     with scratch_database(server_url, f"queue-{count}") as url:
         engine = make_engine(url)
@@ -216,7 +234,9 @@ def bench_queue(server_url: str | None, count: int) -> dict[str, Any]:
         draw_id = add_round(engine)
         figures = queue_in_child(url, draw_id)
         figures.update(subscribers=count, load_seconds=load_seconds, claim_seconds=time_claim(engine))
+        figures.update(time_corrections(engine, draw_id))
         engine.dispose()
+    assert figures["corrections"] == figures["queued"] and figures["corrections_again"] == 0, figures
     # Sanity: STEM subscribers (half) at or above 480 of 350–600 (~47%), less the inactive 2%.
     assert 0.15 * count < figures["queued"] < 0.3 * count, figures
     return figures
@@ -268,6 +288,10 @@ def main() -> None:
             f"(peak {f['peak_rss_before_mib']:.0f} → {f['peak_rss_after_mib']:.0f} MiB) | "
             f"Python peak {f['python_peak_kib']:.0f} KiB | "
             f"claim 100 of them {f['claim_seconds'] * 1000:.1f} ms"
+        )
+        print(
+            f"{'':>23}correction notices for all {f['corrections']:,} told: {f['corrections_seconds']:5.2f} s "
+            f"| the same correction again: {f['corrections_again']} added in {f['corrections_again_seconds']:5.2f} s"
         )
     if opts.import_rows:
         f = bench_import(opts.database_url, opts.import_rows)

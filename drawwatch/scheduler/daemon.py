@@ -140,8 +140,15 @@ class Daemon:
         try:
             stats = await deliver_due(self.engine, self.settings)
             await tell_operator_about_delivery(self.settings, stats)
-            if stats.sent or stats.failed or stats.dead:
-                log.info("delivery: %d sent, %d failed, %d given up", stats.sent, stats.failed, stats.dead)
+            if stats.sent or stats.failed or stats.dead or stats.ambiguous or stats.deferred:
+                log.info(
+                    "delivery: %d sent, %d failed, %d given up, %d unanswered, %d waiting",
+                    stats.sent,
+                    stats.failed,
+                    stats.dead,
+                    stats.ambiguous,
+                    stats.deferred,
+                )
         except Exception:
             log.exception("delivery crashed; the daemon goes on")
         finally:
