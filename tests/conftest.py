@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_ADMIN_URL = os.environ.get("DRAWWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -85,6 +86,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     url = request.getfixturevalue("pg_server_url")
     _reset_pg(url)
     yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine with drawwatch's schema, on SQLite and PostgreSQL (``database_url``)."""
+    from drawwatch.storage.db import init_schema, make_engine
+
+    engine = make_engine(database_url)
+    init_schema(engine)
+    yield engine
+    engine.dispose()
 
 
 def _reset_pg(url: str) -> None:

@@ -318,7 +318,7 @@ def _record(
     with session_scope(engine) as session:
         # Ambiguous first: with apprise's ?retry=N a send can be both, and a resend could duplicate it.
         if result.ambiguous:
-            if mark_ambiguous(session, alert.alert_id, worker=worker, error=error, now=now):
+            if mark_ambiguous(session, alert.alert_id, worker=worker, error=error):
                 log.warning(
                     "alert %s via %s: %s; not resent (see `drawwatch alerts list --status ambiguous`)",
                     alert.alert_id,

@@ -419,22 +419,23 @@ def claim_due(
     return [ClaimedAlert(*row) for row in rows]
 
 
-def mark_sent(session: Session, alert_id: int, *, worker: str, now: dt.datetime | None = None) -> bool:
-    """Record a delivered alert; False (and nothing changed) when ``worker`` no longer holds the claim."""
-    now = now or utcnow()
+def _settle(session: Session, alert_id: int, worker: str, **values: Any) -> bool:
+    """Set ``values`` on an alert ``worker`` still holds and release the claim; False when it does not (its
+    lease ran out and another sender took it over: that sender's outcome stands)."""
     begin_write(session)
     stmt = (
         update(_ALERT)
         .where(_ALERT.c.id == alert_id, _ALERT.c.claimed_by == worker, _CLAIMABLE)
-        .values(
-            status="sent",
-            sent_at=now,
-            attempts=_ALERT.c.attempts + 1,
-            claimed_by=None,
-            lease_until=None,
-        )
+        .values(claimed_by=None, lease_until=None, **values)
     )
     return _rowcount(session.exec(stmt)) == 1
+
+
+def mark_sent(session: Session, alert_id: int, *, worker: str, now: dt.datetime | None = None) -> bool:
+    """Record a delivered alert; False (and nothing changed) when ``worker`` no longer holds the claim."""
+    return _settle(
+        session, alert_id, worker, status="sent", sent_at=now or utcnow(), attempts=_ALERT.c.attempts + 1
+    )
 
 
 def retry_delay(attempts: int, backoff_seconds: float, retry_after: float | None = None) -> float:
@@ -488,25 +489,17 @@ def mark_failed(
     return values["status"] if _rowcount(session.exec(stmt)) == 1 else "lost"
 
 
-def mark_ambiguous(
-    session: Session, alert_id: int, *, worker: str, error: str, now: dt.datetime | None = None
-) -> bool:
+def mark_ambiguous(session: Session, alert_id: int, *, worker: str, error: str) -> bool:
     """Record a send that may have arrived (the request left, no answer came): status ``ambiguous``, which
     nothing claims again; only the operator resends it (:func:`retry_alerts`). False when the claim is lost."""
-    now = now or utcnow()
-    begin_write(session)
-    stmt = (
-        update(_ALERT)
-        .where(_ALERT.c.id == alert_id, _ALERT.c.claimed_by == worker, _CLAIMABLE)
-        .values(
-            status="ambiguous",
-            attempts=_ALERT.c.attempts + 1,
-            last_error=error[:MAX_ERROR_LENGTH],
-            claimed_by=None,
-            lease_until=None,
-        )
+    return _settle(
+        session,
+        alert_id,
+        worker,
+        status="ambiguous",
+        attempts=_ALERT.c.attempts + 1,
+        last_error=error[:MAX_ERROR_LENGTH],
     )
-    return _rowcount(session.exec(stmt)) == 1
 
 
 def defer(
@@ -517,27 +510,15 @@ def defer(
     Not a failed try: ``attempts`` is unchanged, so waiting never makes an alert dead. ``note`` (redacted)
     replaces ``last_error`` when given. False when ``worker`` no longer holds the claim.
     """
-    begin_write(session)
-    values: dict[str, Any] = {"next_attempt_at": until, "claimed_by": None, "lease_until": None}
+    values: dict[str, Any] = {"next_attempt_at": until}
     if note is not None:
         values["last_error"] = note[:MAX_ERROR_LENGTH]
-    stmt = (
-        update(_ALERT)
-        .where(_ALERT.c.id == alert_id, _ALERT.c.claimed_by == worker, _CLAIMABLE)
-        .values(**values)
-    )
-    return _rowcount(session.exec(stmt)) == 1
+    return _settle(session, alert_id, worker, **values)
 
 
 def cancel(session: Session, alert_id: int, *, worker: str, reason: str) -> bool:
     """Cancel a claimed alert that must not be sent (its subscriber was deactivated since it was queued)."""
-    begin_write(session)
-    stmt = (
-        update(_ALERT)
-        .where(_ALERT.c.id == alert_id, _ALERT.c.claimed_by == worker, _CLAIMABLE)
-        .values(status="cancelled", last_error=reason, claimed_by=None, lease_until=None)
-    )
-    return _rowcount(session.exec(stmt)) == 1
+    return _settle(session, alert_id, worker, status="cancelled", last_error=reason)
 
 
 RESENDABLE_STATUSES: Final = ("ambiguous", "dead", "failed")
@@ -567,13 +548,7 @@ def retry_alerts(session: Session, alert_ids: Sequence[int], *, now: dt.datetime
 
 def release(session: Session, alert_id: int, *, worker: str) -> bool:
     """Give a claim back untouched (e.g. on shutdown before sending): claimable again at once."""
-    begin_write(session)
-    stmt = (
-        update(_ALERT)
-        .where(_ALERT.c.id == alert_id, _ALERT.c.claimed_by == worker, _CLAIMABLE)
-        .values(claimed_by=None, lease_until=None)
-    )
-    return _rowcount(session.exec(stmt)) == 1
+    return _settle(session, alert_id, worker)
 
 
 # --- reading the outbox ----------------------------------------------------------------------------------

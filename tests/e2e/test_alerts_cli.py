@@ -22,6 +22,13 @@ from tests.e2e.stack import Stack
 from tests.notify_peers import TELEGRAM_TOKEN, SmtpServer, free_port
 
 pytestmark = pytest.mark.slow
+
+
+def delivered(sent: int = 0, failed: int = 0, dead: int = 0) -> dict[str, int]:
+    """``deliver --json`` output when nothing waited, went unanswered or was cancelled."""
+    return {"sent": sent, "failed": failed, "dead": dead, "ambiguous": 0, "deferred": 0, "cancelled": 0}
+
+
 HOOK_PASSWORD = "hook-pass-8d1f"
 
 
@@ -122,22 +129,8 @@ def test_smtp_down_then_up_is_retried_and_delivered_once(stack: Stack) -> None:
 
     with SmtpServer(port=port) as smtp:
         retry = stack.run("deliver", "--json")
-        assert retry.json() == {
-            "sent": 1,
-            "failed": 0,
-            "dead": 0,
-            "ambiguous": 0,
-            "deferred": 0,
-            "cancelled": 0,
-        }
-        assert stack.run("deliver", "--json").json() == {
-            "sent": 0,
-            "failed": 0,
-            "dead": 0,
-            "ambiguous": 0,
-            "deferred": 0,
-            "cancelled": 0,
-        }
+        assert retry.json() == delivered(sent=1, failed=0, dead=0)
+        assert stack.run("deliver", "--json").json() == delivered(sent=0, failed=0, dead=0)
         assert len(smtp.wait_for(1)) == 1 and len(smtp.messages) == 1
     (alert,) = stack.run("alerts", "list", "--json").json()
     assert (alert["status"], alert["attempts"]) == ("sent", 2)
@@ -151,30 +144,9 @@ def test_failing_webhook_goes_dead_and_the_operator_is_told(stack: Stack) -> Non
     stack.hook.status_for["/broken"] = 500
     stack.feed.serve(feed_bytes(437))
     assert stack.run("check", "--json", **env).json()["alerts"]["failed"] == 1
-    assert stack.run("deliver", "--json", **env).json() == {
-        "sent": 0,
-        "failed": 1,
-        "dead": 0,
-        "ambiguous": 0,
-        "deferred": 0,
-        "cancelled": 0,
-    }
-    assert stack.run("deliver", "--json", **env).json() == {
-        "sent": 0,
-        "failed": 0,
-        "dead": 1,
-        "ambiguous": 0,
-        "deferred": 0,
-        "cancelled": 0,
-    }
-    assert stack.run("deliver", "--json", **env).json() == {
-        "sent": 0,
-        "failed": 0,
-        "dead": 0,
-        "ambiguous": 0,
-        "deferred": 0,
-        "cancelled": 0,
-    }
+    assert stack.run("deliver", "--json", **env).json() == delivered(sent=0, failed=1, dead=0)
+    assert stack.run("deliver", "--json", **env).json() == delivered(sent=0, failed=0, dead=1)
+    assert stack.run("deliver", "--json", **env).json() == delivered(sent=0, failed=0, dead=0)
 
     requests = stack.hook.requests.snapshot()
     admin = [r for r in requests if r.path == "/admin"]

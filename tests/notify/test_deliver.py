@@ -16,18 +16,10 @@ from sqlmodel import select
 from drawwatch.config import Settings
 from drawwatch.notify.deliver import DeliveryStats, deliver_due
 from drawwatch.storage.alerts import queue_round_alerts
-from drawwatch.storage.db import init_schema, make_engine, session_scope, utcnow
+from drawwatch.storage.db import session_scope, utcnow
 from drawwatch.storage.models import Alert, Subscriber
 from tests.notify_peers import WebhookServer
 from tests.storage.test_alerts import new_draw, new_subscriber
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    init_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
