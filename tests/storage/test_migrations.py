@@ -389,6 +389,36 @@ def test_sqlite_migrations_run_without_foreign_keys_so_rebuilt_tables_keep_their
     engine.dispose()
 
 
+def test_0003_keeps_every_alert_and_subscriber_row(engine: Engine) -> None:
+    """0003 rebuilds ``alert`` and ``subscriber`` on SQLite (new unique key, check and columns): the rows
+    and their children survive, and existing alerts become revision 0 of their round."""
+    migrate.upgrade(engine, "0002")
+    with engine.begin() as conn:
+        for statement in (
+            "INSERT INTO draw (number, number_int, number_suffix, date, name, category, programs, invitations, "
+            "crs, run_at_raw, tie_break_raw, url, baseline, first_seen_at, updated_at) VALUES ('1', 1, '', "
+            "'2026-01-01', 'n', 'stem', '', 1, 1, '', '', 'u', false, '2026-01-01', '2026-01-01')",
+            "INSERT INTO subscriber (name, crs, active, language, unsubscribe_token, created_at, updated_at) "
+            "VALUES ('Ana', 500, true, 'en', 'tok', '2026-01-01', '2026-01-01')",
+            "INSERT INTO subscriber_category (subscriber_id, category, source) VALUES (1, 'stem', 'explicit')",
+            "INSERT INTO subscriber_channel (subscriber_id, url, created_at) VALUES (1, 'json://x', '2026-01-01')",
+            "INSERT INTO alert (subscriber_id, draw_id, channel_id, kind, tie, status, attempts, next_attempt_at, "
+            "created_at) VALUES (1, 1, 1, 'round', 'clear', 'sent', 1, '2026-01-01', '2026-01-01')",
+        ):
+            conn.exec_driver_sql(statement)
+
+    migrate.upgrade(engine)
+
+    with engine.connect() as conn:
+        alert = conn.exec_driver_sql("SELECT kind, revision, status FROM alert").one()
+        assert tuple(alert) == ("round", 0, "sent")
+        for table in ("subscriber", "subscriber_category", "subscriber_channel"):
+            assert conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() == 1, table
+        quiet = conn.exec_driver_sql("SELECT quiet_hours, timezone FROM subscriber").one()
+        assert tuple(quiet) == (None, None)
+    assert migrate.check(engine) == []
+
+
 # --- drawwatch db, end to end ---------------------------------------------------------------------------
 
 
