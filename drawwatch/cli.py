@@ -647,7 +647,8 @@ def subscribers_import(obj: Context, path: Path) -> None:
     """Import many subscribers from a CSV or TOML file, all or nothing.
 
     CSV header: name,crs,categories,urls,submitted_at (several categories or URLs in one cell separated by
-    spaces). TOML: [[subscribers]] tables with the same keys (categories and urls as arrays).
+    spaces), optionally quiet_hours,timezone too. TOML: [[subscribers]] tables with the same keys (categories
+    and urls as arrays).
     """
     from drawwatch.importer import read_subscribers_file
     from drawwatch.storage.db import session_scope
