@@ -23,7 +23,7 @@ import asyncio
 import logging
 import os
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -70,15 +70,8 @@ class DeliveryStats:
     ambiguous_alerts: list[str] = field(default_factory=list)  # "alert 17: round 437 to subscriber 12 via …"
 
     def add(self, other: DeliveryStats) -> None:
-        self.sent += other.sent
-        self.failed += other.failed
-        self.dead += other.dead
-        self.ambiguous += other.ambiguous
-        self.deferred += other.deferred
-        self.cancelled += other.cancelled
-        self.lost_claims += other.lost_claims
-        self.dead_alerts.extend(other.dead_alerts)
-        self.ambiguous_alerts.extend(other.ambiguous_alerts)
+        for name in (f.name for f in fields(self)):
+            setattr(self, name, getattr(self, name) + getattr(other, name))  # counts add, lists concatenate
 
 
 class Throttle:
@@ -140,19 +133,19 @@ def round_info(alert: ClaimedAlert) -> RoundInfo:
     )
 
 
-def alert_context(alert: ClaimedAlert, settings: Settings | None = None) -> AlertContext:
+def alert_context(alert: ClaimedAlert, settings: Settings) -> AlertContext:
     return AlertContext(
         round=round_info(alert),
         subscriber_name=alert.subscriber_name,
         subscriber_crs=alert.subscriber_crs,
         tie=alert.tie,  # type: ignore[arg-type]  # checked by AlertContext
         qualifying_occupation=alert.qualifying_occupation,
-        unsubscribe_hint=unsubscribe_hint(settings, alert.subscriber_unsubscribe_token) if settings else None,
+        unsubscribe_hint=unsubscribe_hint(settings, alert.subscriber_unsubscribe_token),
     )
 
 
 def correction_context(
-    alert: ClaimedAlert, changes: list[StoredChange], settings: Settings | None = None
+    alert: ClaimedAlert, changes: list[StoredChange], settings: Settings
 ) -> CorrectionContext:
     """The notice for a correction alert; ``changes`` are the ``draw_change`` rows of its revision."""
     shown = material_changes(changes, tie_break_now=alert.draw_tie_break)
@@ -162,7 +155,7 @@ def correction_context(
         subscriber_name=alert.subscriber_name,
         subscriber_crs=alert.subscriber_crs,
         standing=alert.tie,  # type: ignore[arg-type]  # checked by CorrectionContext
-        unsubscribe_hint=unsubscribe_hint(settings, alert.subscriber_unsubscribe_token) if settings else None,
+        unsubscribe_hint=unsubscribe_hint(settings, alert.subscriber_unsubscribe_token),
     )
 
 
@@ -238,10 +231,10 @@ async def _deliver_one(
         result = ChannelResult(url=redact(alert.channel_url), ok=False, status=kind, error=str(exc))
     else:
         (result,) = await send([alert.channel_url], message, timeout=settings.delivery_timeout)
-    if result.rate_limited and not result.ambiguous:
-        wait = result.retry_after if result.retry_after is not None else settings.delivery_rate_limit_seconds
-        throttle.hold(alert.channel_url, (now or utcnow()) + timedelta(seconds=wait))
-    outcome = await asyncio.to_thread(_record, engine, settings, worker, alert, result, now)
+    resume_at = _rate_limited_until(result, settings, now or utcnow())
+    if resume_at is not None:
+        throttle.hold(alert.channel_url, resume_at)
+    outcome = await asyncio.to_thread(_record, engine, settings, worker, alert, result, now, resume_at)
     if outcome == "sent":
         stats.sent += 1
     elif outcome == "lost":
@@ -266,10 +259,20 @@ def _describe(alert: ClaimedAlert) -> str:
     return f"{what} {alert.draw_number} to subscriber {alert.subscriber_id}"
 
 
+def _rate_limited_until(result: ChannelResult, settings: Settings, now: datetime) -> datetime | None:
+    """When a rate-limited send may be tried again: the service's ``retry_after``, else the configured wait.
+    None when the send was not rate limited, or was ambiguous (which wins: it is never resent by itself)."""
+    if not result.rate_limited or result.ambiguous:
+        return None
+    wait = result.retry_after if result.retry_after is not None else settings.delivery_rate_limit_seconds
+    return now + timedelta(seconds=wait)
+
+
 def _hold_reason(
     alert: ClaimedAlert, throttle: Throttle, now: datetime
 ) -> tuple[str, datetime | None] | None:
-    """Why ``alert`` must not be sent now: ("cancel", None) or ("defer", until); None to send it."""
+    """Why ``alert`` must not be sent now: ("cancel", None), ("quiet", until) or ("rate_limit", until); None
+    to send it."""
     if not alert.subscriber_active:
         return ("cancel", None)
     quiet_end = quiet_until(alert.subscriber_quiet_hours, alert.subscriber_timezone, now)
@@ -313,7 +316,9 @@ def _record(
     alert: ClaimedAlert,
     result: ChannelResult,
     now: datetime | None,
+    resume_at: datetime | None,
 ) -> str:
+    """Store a send's outcome; ``resume_at`` is set (by :func:`_rate_limited_until`) for a rate-limited one."""
     error = result.error or result.status
     with session_scope(engine) as session:
         # Ambiguous first: with apprise's ?retry=N a send can be both, and a resend could duplicate it.
@@ -327,14 +332,13 @@ def _record(
                 )
                 return "ambiguous"
             return "lost"
-        if result.rate_limited:
-            wait = (
-                result.retry_after if result.retry_after is not None else settings.delivery_rate_limit_seconds
-            )
-            until = (now or utcnow()) + timedelta(seconds=wait)
-            if defer(session, alert.alert_id, worker=worker, until=until, note=f"rate limited: {error}"):
+        if resume_at is not None:
+            if defer(session, alert.alert_id, worker=worker, until=resume_at, note=f"rate limited: {error}"):
                 log.warning(
-                    "alert %s via %s rate limited: retrying after %.0f s", alert.alert_id, result.url, wait
+                    "alert %s via %s rate limited: retrying at %s",
+                    alert.alert_id,
+                    result.url,
+                    resume_at.isoformat(),
                 )
                 return "deferred"
             return "lost"
