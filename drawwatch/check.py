@@ -34,9 +34,9 @@ from drawwatch.storage.checks import (
 )
 from drawwatch.storage.db import begin_write, session_scope, utcnow
 from drawwatch.storage.draws import (
+    SyncResult,
     count_draws,
     draws_by_ids,
-    draws_by_numbers,
     first_unknown_names,
     sync_draws,
 )
@@ -193,7 +193,7 @@ def _sync(session: Session, check: CheckRun, result: FetchResult, summary: Check
         refresh_derived_categories(session, on=max(d.date for d in new_draws))
         summary.alerts["queued"] = queue_round_alerts(session, new_draws)
     if sync.changed and not check.baseline:
-        _queue_corrections(session, check, sync.changed, summary)
+        _queue_corrections(session, check, sync, summary)
     summary.stale_feed = sync.stale
     by_number = {r.number: r for r in result.rounds}
     summary.new_rounds = [_round_brief(by_number[n]) for n in sync.new]
@@ -203,17 +203,14 @@ def _sync(session: Session, check: CheckRun, result: FetchResult, summary: Check
     summary.unknown_names = first_unknown_names(session, [by_number[n] for n in sorted(touched)])
 
 
-def _queue_corrections(
-    session: Session, check: CheckRun, changed: dict[str, list[Any]], summary: CheckSummary
-) -> None:
+def _queue_corrections(session: Session, check: CheckRun, sync: SyncResult, summary: CheckSummary) -> None:
     """Corrections that matter: a notice to each channel told about the round, and the round alert to
     subscribers the corrected round now alerts (recent rounds only), all in this check's transaction."""
     assert check.id is not None
-    draws = {draw.number: draw for draw in draws_by_numbers(session, list(changed))}
     corrected = [
         draw
-        for number, draw in draws.items()
-        if material_changes(changed[number], tie_break_now=draw.tie_break)
+        for number, draw in sync.changed_draws.items()
+        if material_changes(sync.changed[number], tie_break_now=draw.tie_break)
     ]
     recent_since = utcnow() - NEWLY_ELIGIBLE_WINDOW
     for draw in corrected:

@@ -62,6 +62,7 @@ class SyncResult:
     new: list[str] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
     changed: dict[str, list[FieldChange]] = field(default_factory=dict)
+    changed_draws: dict[str, Draw] = field(default_factory=dict)  # the corrected rows, as now stored
     unchanged: int = 0
     distributions_written: int = 0
     # The feed lacks the newest stored round: an old (CDN) copy, whose differences are not corrections.
@@ -141,6 +142,7 @@ def sync_draws(session: Session, items: Sequence[DrawItem], *, check: CheckRun) 
             )
         draw.updated_at = now
         result.changed[number] = diffs
+        result.changed_draws[number] = draw
     session.add_all(audit)
     session.flush()  # surface constraint errors here, not at the caller's commit
     return result
@@ -293,14 +295,6 @@ def draws_by_ids(session: Session, ids: Sequence[int]) -> list[Draw]:
     if not ids:
         return []
     stmt = select(Draw).where(col(Draw.id).in_(list(ids))).order_by(*OLDEST_FIRST)
-    return list(session.exec(stmt).all())
-
-
-def draws_by_numbers(session: Session, numbers: Sequence[str]) -> list[Draw]:
-    """Rounds by number, oldest first."""
-    if not numbers:
-        return []
-    stmt = select(Draw).where(col(Draw.number).in_(list(numbers))).order_by(*OLDEST_FIRST)
     return list(session.exec(stmt).all())
 
 
