@@ -127,10 +127,7 @@ def eligibility_conditions(draw: Any) -> dict[str, ColumnElement[bool]]:
 
 def eligibility_where(draw: Any) -> ColumnElement[bool]:
     """The WHERE clause, over ``subscriber``, of who a round alerts: every :func:`eligibility_conditions`."""
-    conditions = eligibility_conditions(draw)
-    if _is_null(draw.tie_break) is True:  # keep the statement the planner sees as short as it was
-        del conditions["tie_break"]
-    return and_(*conditions.values())
+    return and_(*eligibility_conditions(draw).values())  # a condition folded to true() is left out
 
 
 STANDINGS: Final = ("clear", "tie_unknown", "tie_invited", "tie_not_invited", "below")
@@ -155,12 +152,6 @@ def standing_case(draw: Any) -> ColumnElement[str]:
     return case(*whens, (submitted_at <= tie_break, "tie_invited"), else_="tie_not_invited")
 
 
-def tie_case(draw: Any) -> ColumnElement[str]:
-    """The ``tie`` of an alert: :func:`standing_case`, which for an eligible subscriber is ``clear``,
-    ``tie_unknown`` or ``tie_invited``."""
-    return standing_case(draw)
-
-
 def eligible_subscribers(draw: Any) -> Select[Any]:
     """``(subscriber_id, channel_id, tie)`` for each channel of each subscriber a round alerts.
 
@@ -170,7 +161,7 @@ def eligible_subscribers(draw: Any) -> Select[Any]:
         select(
             col(Subscriber.id).label("subscriber_id"),
             col(SubscriberChannel.id).label("channel_id"),
-            tie_case(draw).label("tie"),
+            standing_case(draw).label("tie"),  # clear, tie_unknown or tie_invited for an eligible one
         )
         .join(SubscriberChannel, col(SubscriberChannel.subscriber_id) == col(Subscriber.id))
         .where(eligibility_where(draw))
@@ -194,9 +185,6 @@ def queue_round_alerts(
     that stored the rounds, so they and their alerts become visible together.
     """
     now = now or utcnow()
-    datetime_type = _ALERT.c.created_at.type
-    columns = ["subscriber_id", "channel_id", "tie", "draw_id", "kind", "status", "attempts"]
-    columns += ["next_attempt_at", "created_at", "revision"]
     queued = 0
     for draw in draws:
         if draw.baseline:
@@ -204,16 +192,8 @@ def queue_round_alerts(
         if draw.id is None:
             raise ValueError(f"round {draw.number} must be flushed (have an id) before alerts are queued")
         begin_write(session)
-        source = eligible_subscribers(draw).add_columns(
-            literal(draw.id, Integer()),
-            literal(kind),
-            literal("pending"),
-            literal(0, Integer()),
-            literal(now, datetime_type),
-            literal(now, datetime_type),
-            literal(0, Integer()),
-        )
-        queued += _insert_ignoring_duplicates(session, columns, source)
+        source = eligible_subscribers(draw).add_columns(*_new_row_values(draw.id, kind, now, revision=0))
+        queued += _insert_alerts(session, source)
     return queued
 
 
@@ -238,7 +218,6 @@ def queue_corrections(session: Session, draw: Draw, *, revision: int, now: dt.da
     if draw.id is None:
         raise ValueError(f"round {draw.number} must be flushed (have an id) before corrections are queued")
     now = now or utcnow()
-    datetime_type = _ALERT.c.created_at.type
     begin_write(session)
     told = _ALERT.alias("told")
     source = (
@@ -246,13 +225,7 @@ def queue_corrections(session: Session, draw: Draw, *, revision: int, now: dt.da
             told.c.subscriber_id,
             told.c.channel_id,
             standing_case(draw),
-            literal(draw.id, Integer()),
-            literal("correction"),
-            literal("pending"),
-            literal(0, Integer()),
-            literal(now, datetime_type),
-            literal(now, datetime_type),
-            literal(revision, Integer()),
+            *_new_row_values(draw.id, "correction", now, revision=revision),
         )
         .select_from(told)
         .join(_SUBSCRIBER, _SUBSCRIBER.c.id == told.c.subscriber_id)
@@ -263,17 +236,36 @@ def queue_corrections(session: Session, draw: Draw, *, revision: int, now: dt.da
             _SUBSCRIBER.c.active,
         )
     )
-    columns = ["subscriber_id", "channel_id", "tie", "draw_id", "kind", "status", "attempts"]
-    columns += ["next_attempt_at", "created_at", "revision"]
-    return _insert_ignoring_duplicates(session, columns, source)
+    return _insert_alerts(session, source)
 
 
-def _insert_ignoring_duplicates(session: Session, columns: list[str], source: Select[Any]) -> int:
-    """``INSERT INTO alert (columns) SELECT … ON CONFLICT (the alert key) DO NOTHING``; rows added."""
+# What a queueing SELECT yields: (subscriber_id, channel_id, tie) from the query, then _new_row_values.
+_QUEUED_COLUMNS: Final = (
+    "subscriber_id", "channel_id", "tie",
+    "draw_id", "kind", "status", "attempts", "next_attempt_at", "created_at", "revision",
+)  # fmt: skip
+
+
+def _new_row_values(draw_id: int, kind: str, now: dt.datetime, *, revision: int) -> tuple[Any, ...]:
+    """The constant part of a new outbox row, as bound literals for an ``INSERT … SELECT``."""
+    datetime_type = _ALERT.c.created_at.type
+    return (
+        literal(draw_id, Integer()),
+        literal(kind),
+        literal("pending"),
+        literal(0, Integer()),
+        literal(now, datetime_type),
+        literal(now, datetime_type),
+        literal(revision, Integer()),
+    )
+
+
+def _insert_alerts(session: Session, source: Select[Any]) -> int:
+    """``INSERT INTO alert (_QUEUED_COLUMNS) SELECT … ON CONFLICT (the alert key) DO NOTHING``; rows added."""
     insert = postgresql.insert if _is_postgres(session) else sqlite.insert
     stmt = (
         insert(_ALERT)
-        .from_select(columns, source)
+        .from_select(list(_QUEUED_COLUMNS), source)
         .on_conflict_do_nothing(index_elements=["subscriber_id", "draw_id", "channel_id", "kind", "revision"])
         # Without it SQLAlchemy reports -1 for an INSERT on psycopg (it keeps rowcount for UPDATE/DELETE).
         .execution_options(preserve_rowcount=True)
