@@ -22,17 +22,23 @@ from sqlalchemy import Table, and_, case, false, insert, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from drawwatch.categories import CATEGORY_KEYS, CATEGORY_LABELS
+from drawwatch.categories import CATEGORY_LABELS
 from drawwatch.storage.alerts import SETTINGS_CONDITIONS, eligibility_conditions, standing_case
 from drawwatch.storage.db import begin_write, utcnow
 from drawwatch.storage.draws import NEWEST_FIRST
-from drawwatch.storage.models import MAX_CRS, Draw, Subscriber, SubscriberCategory, new_unsubscribe_token
+from drawwatch.storage.models import Draw, Subscriber, SubscriberCategory, new_unsubscribe_token
+from drawwatch.storage.subscribers import (
+    SUBSCRIBABLE_CATEGORIES,
+    _categories_problems,
+    _crs_problem,
+    _submitted_at_problem,
+)
 
 # A transient subscriber "existed" long before any round, so "subscribed_before" holds for every round.
 TRANSIENT_CREATED_AT: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TRANSIENT_NAME: Final = "(backtest settings, not saved)"
-# Nobody can be invited "in other" (an unrecognised round name): the subscribers module refuses it too.
-BACKTEST_CATEGORIES: Final[tuple[str, ...]] = tuple(key for key in CATEGORY_KEYS if key != "other")
+# The categories a subscriber can have (not "other": nobody is invited in an unrecognised round).
+BACKTEST_CATEGORIES: Final[tuple[str, ...]] = SUBSCRIBABLE_CATEGORIES
 
 _SUBSCRIBER = cast(Table, Subscriber.__table__)  # type: ignore[attr-defined]
 _CATEGORY = cast(Table, SubscriberCategory.__table__)  # type: ignore[attr-defined]
@@ -202,20 +208,13 @@ def backtest_settings(
     the caller's own work in the transaction is kept. Raises ``ValueError`` naming a bad value.
     """
     keys = list(dict.fromkeys(category.strip().lower() for category in categories))
-    problems = []
-    if isinstance(crs, bool) or not isinstance(crs, int) or not 0 <= crs <= MAX_CRS:
-        problems.append(f"crs must be between 0 and {MAX_CRS}, got {crs!r}")
-    problems += [
-        f"unknown category {key!r} (known: {', '.join(BACKTEST_CATEGORIES)})"
-        for key in keys
-        if key not in BACKTEST_CATEGORIES
-    ]
-    if submitted_at is not None and (submitted_at.tzinfo is None or submitted_at.utcoffset() is None):
-        problems.append("submitted_at must be timezone-aware")
+    # The checks a saved subscriber's settings pass (storage/subscribers.py), with the same messages.
+    problems = [_crs_problem(crs), *_categories_problems(keys), _submitted_at_problem(submitted_at)]
     if last < 1:
         problems.append(f"last must be at least 1, got {last}")
-    if problems:
-        raise ValueError("; ".join(problems))
+    found = [problem for problem in problems if problem]
+    if found:
+        raise ValueError("; ".join(found))
 
     begin_write(session)  # SQLite: take the writer lock before reading, as every write here does
     savepoint = session.begin_nested()
