@@ -373,11 +373,12 @@ class ChannelLimits:
     body_format: NotifyFormat = DEFAULT_BODY_FORMAT  # the format the full message goes out in
 
     @classmethod
-    def of(cls, plugin: NotifyBase) -> ChannelLimits:
+    def of(cls, plugin: NotifyBase, url: str) -> ChannelLimits:
+        """The limits ``plugin`` declares, and the format :func:`body_format_for` gives ``url``."""
         return cls(
             body_maxlen=int(plugin.body_maxlen or 0),
             title_maxlen=int(plugin.title_maxlen or 0),
-            body_format=_plugin_body_format(plugin),
+            body_format=body_format_for(url),
         )
 
     def room(self, title: str) -> int | None:
@@ -393,15 +394,6 @@ class ChannelLimits:
         return room is None or text_length(body.rstrip()) <= room
 
 
-def _plugin_body_format(plugin: NotifyBase) -> NotifyFormat:
-    for attr in ("protocol", "secure_protocol"):
-        value = getattr(plugin, attr, None)
-        for name in (value,) if isinstance(value, str) else tuple(value or ()):
-            if isinstance(name, str) and name.lower() in BODY_FORMATS:
-                return BODY_FORMATS[name.lower()]
-    return DEFAULT_BODY_FORMAT
-
-
 def text_length(text: str) -> int:
     """Length as services count it, conservatively: UTF-16 code units (Telegram's count; an emoji is 2).
 
@@ -411,10 +403,8 @@ def text_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def fit_message(
-    channel: NotifyBase | ChannelLimits, message: RenderedMessage
-) -> tuple[str, str, NotifyFormat]:
-    """Title, body and body format of ``message`` for a service with ``channel``'s limits.
+def fit_message(limits: ChannelLimits, message: RenderedMessage) -> tuple[str, str, NotifyFormat]:
+    """Title, body and body format of ``message`` for a service with these limits.
 
     1. The full body (HTML or text, as the service takes it) when it fits next to the title (counted in the
        body on a service without a title field).
@@ -425,7 +415,6 @@ def fit_message(
     A title longer than the service's ``title_maxlen`` is cut at a word boundary too. Nothing is ever cut
     inside a word.
     """
-    limits = channel if isinstance(channel, ChannelLimits) else ChannelLimits.of(channel)
     title = message.subject.strip()
     if limits.title_maxlen > 0:
         title = cut_words(title, limits.title_maxlen)
@@ -571,7 +560,7 @@ async def _send_one(url: str, message: RenderedMessage, timeout: float) -> Chann
 
     redacted = _redacted(plugin)
     secrets = url_secrets(url, plugin)
-    title, body, body_format = fit_message(plugin, message)
+    title, body, body_format = fit_message(ChannelLimits.of(plugin, url), message)
     with _SCRUBBER.protecting(secrets), _SCRUBBER.capturing() as captured:
         apobj = Apprise()
         apobj.add(plugin)
