@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from drawwatch.categories import CATEGORY_LABELS
-from drawwatch.cli import Context, UserError, friendly_errors, pass_ctx
-from drawwatch.storage.backtest import BACKTEST_CATEGORIES, Verdict
-from drawwatch.storage.models import MAX_CRS
+from drawwatch.cli import SUBSCRIBABLE_KEYS, Context, UserError, friendly_errors, pass_ctx
+
+if TYPE_CHECKING:  # the storage modules load when the command runs, not whenever the CLI starts
+    from drawwatch.storage.backtest import Verdict
 
 NO_ROUNDS = "no rounds stored yet: run `drawwatch check` first"
 
@@ -55,14 +56,14 @@ def verdict_lines(verdicts: list[Verdict]) -> list[str]:
     metavar="N",
     help="How many of the newest stored rounds to judge.",
 )
-@click.option("--crs", type=int, help=f"Without an ID: the CRS score to try (0-{MAX_CRS}).")
+@click.option("--crs", type=int, help="Without an ID: the CRS score to try (0–1200).")
 @click.option(
     "--category",
     "categories",
     multiple=True,
-    type=click.Choice(BACKTEST_CATEGORIES, case_sensitive=False),
+    type=click.Choice(SUBSCRIBABLE_KEYS, case_sensitive=False),
     metavar="KEY",
-    help="Without an ID: a round category to try (repeatable): " + ", ".join(BACKTEST_CATEGORIES),
+    help="Without an ID: a round category to try (repeatable): " + ", ".join(SUBSCRIBABLE_KEYS),
 )
 @click.option(
     "--submitted-at",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from click.testing import CliRunner
 from drawwatch import cli as cli_module
 from drawwatch.cli import cli
 from drawwatch.storage.models import ALERT_STATUSES
+from drawwatch.storage.subscribers import SUBSCRIBABLE_CATEGORIES
 
 
 @pytest.fixture
@@ -83,3 +86,14 @@ def test_retrying_an_unknown_alert_says_so(run) -> None:  # type: ignore[no-unty
 
 def test_the_cli_knows_every_outbox_status() -> None:
     assert cli_module.ALERT_STATUSES == ALERT_STATUSES
+
+
+def test_the_cli_offers_exactly_the_subscribable_categories() -> None:
+    assert cli_module.SUBSCRIBABLE_KEYS == SUBSCRIBABLE_CATEGORIES
+
+
+def test_starting_the_cli_does_not_load_the_orm() -> None:
+    """Every command pays for what ``drawwatch.cli`` imports: storage loads when a command needs it."""
+    probe = "import sys, drawwatch.cli; print(sorted(m for m in ('sqlmodel', 'drawwatch.storage') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

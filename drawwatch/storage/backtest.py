@@ -28,7 +28,6 @@ from drawwatch.storage.db import begin_write, utcnow
 from drawwatch.storage.draws import NEWEST_FIRST
 from drawwatch.storage.models import Draw, Subscriber, SubscriberCategory, new_unsubscribe_token
 from drawwatch.storage.subscribers import (
-    SUBSCRIBABLE_CATEGORIES,
     _categories_problems,
     _crs_problem,
     _submitted_at_problem,
@@ -37,8 +36,6 @@ from drawwatch.storage.subscribers import (
 # A transient subscriber "existed" long before any round, so "subscribed_before" holds for every round.
 TRANSIENT_CREATED_AT: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TRANSIENT_NAME: Final = "(backtest settings, not saved)"
-# The categories a subscriber can have (not "other": nobody is invited in an unrecognised round).
-BACKTEST_CATEGORIES: Final[tuple[str, ...]] = SUBSCRIBABLE_CATEGORIES
 
 _SUBSCRIBER = cast(Table, Subscriber.__table__)  # type: ignore[attr-defined]
 _CATEGORY = cast(Table, SubscriberCategory.__table__)  # type: ignore[attr-defined]
