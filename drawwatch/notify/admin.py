@@ -35,30 +35,36 @@ async def tell_operator(settings: Settings, subject: str, body: str) -> bool:
     return any(r.ok for r in results)
 
 
+MAX_LISTED = 50  # alerts named in one operator message; the rest are counted
+
+
+def _bullets(items: list[str]) -> str:
+    """``items`` as "- " lines, at most :data:`MAX_LISTED`, then how many more there are."""
+    lines = "\n".join(f"- {item}" for item in items[:MAX_LISTED])
+    more = len(items) - MAX_LISTED
+    return lines + (f"\n… and {more} more" if more > 0 else "")
+
+
 async def tell_operator_about_delivery(settings: Settings, stats: DeliveryStats) -> None:
     """Alerts given up (dead) and sends that may or may not have arrived (ambiguous): once each."""
     if stats.ambiguous_alerts:
         count = len(stats.ambiguous_alerts)
-        lines = "\n".join(f"- {line}" for line in stats.ambiguous_alerts[:50])
-        more = f"\n… and {count - 50} more" if count > 50 else ""
         await tell_operator(
             settings,
             f"drawwatch: {count} alert(s) may not have arrived",
             f"{count} alert(s) were sent but the service did not answer in time, so they may or may not have "
-            f"arrived:\n{lines}{more}\n\ndrawwatch does not resend these by itself (a slow service usually "
-            "delivered them, and a resend would be a duplicate). If one did not arrive, resend it with "
-            "`drawwatch alerts retry ID`. See `drawwatch alerts list --status ambiguous`.",
+            f"arrived:\n{_bullets(stats.ambiguous_alerts)}\n\ndrawwatch does not resend these by itself (a slow "
+            "service usually delivered them, and a resend would be a duplicate). If one did not arrive, resend "
+            "it with `drawwatch alerts retry ID`. See `drawwatch alerts list --status ambiguous`.",
         )
-    if not stats.dead_alerts:
-        return
-    count = len(stats.dead_alerts)
-    lines = "\n".join(f"- {line}" for line in stats.dead_alerts[:50])
-    more = f"\n… and {count - 50} more" if count > 50 else ""
-    body = (
-        f"{count} alert(s) could not be delivered after {settings.delivery_max_attempts} tries and were given up:"
-        f"\n{lines}{more}\n\nSee `drawwatch alerts list --status dead`."
-    )
-    await tell_operator(settings, f"drawwatch: {count} alert(s) undeliverable", body)
+    if stats.dead_alerts:
+        count = len(stats.dead_alerts)
+        await tell_operator(
+            settings,
+            f"drawwatch: {count} alert(s) undeliverable",
+            f"{count} alert(s) could not be delivered after {settings.delivery_max_attempts} tries and were "
+            f"given up:\n{_bullets(stats.dead_alerts)}\n\nSee `drawwatch alerts list --status dead`.",
+        )
 
 
 def _as_html(text: str) -> str:

@@ -22,15 +22,7 @@ from drawwatch.notify.render import Renderer, long_date, thousands, utc_time
 Standing = Literal["clear", "tie_unknown", "tie_invited", "tie_not_invited", "below"]
 STANDINGS: Final[tuple[str, ...]] = get_args(Standing)
 
-# The fields an alert states, in the order a notice lists them.
-MATERIAL_FIELDS: Final[tuple[str, ...]] = (
-    "date",
-    "category",
-    "crs",
-    "invitations",
-    "tie_break",
-    "tie_break_raw",
-)
+# The fields an alert states and their labels, in the order a notice lists them.
 FIELD_LABELS: Final[dict[str, str]] = {
     "date": "Date",
     "category": "Type",
@@ -39,6 +31,7 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "tie_break": "Tie-break",
     "tie_break_raw": "Tie-break",
 }
+MATERIAL_FIELDS: Final[tuple[str, ...]] = tuple(FIELD_LABELS)
 
 
 class Change(Protocol):
