@@ -304,24 +304,30 @@ def find_by_token(session: Session, token: str) -> SubscriberView | None:
 # --- writes --------------------------------------------------------------------------------------------
 
 
+def _subscriber_values(data: SubscriberInput, token: str, now: dt.datetime) -> dict[str, Any]:
+    """The ``subscriber`` row of validated input, as stored (names and codes stripped, quiet hours padded)."""
+    quiet_hours, time_zone = _normal_quiet(data.quiet_hours, data.time_zone)
+    return {
+        "name": data.name.strip(),
+        "crs": data.crs,
+        "submitted_at": data.submitted_at,
+        "active": data.active,
+        "language": data.language.strip(),
+        "nclc_french": data.nclc_french,
+        "quiet_hours": quiet_hours,
+        "timezone": time_zone,
+        "unsubscribe_token": token,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def add_subscriber(session: Session, data: SubscriberInput) -> Subscriber:
     """Validate and store one subscriber with its categories and channels; flushed, so ``id`` is set."""
     data.validate()
     begin_write(session)
     now = utcnow()
-    quiet_hours, time_zone = _normal_quiet(data.quiet_hours, data.time_zone)
-    subscriber = Subscriber(
-        quiet_hours=quiet_hours,
-        timezone=time_zone,
-        name=data.name.strip(),
-        crs=data.crs,
-        submitted_at=data.submitted_at,
-        active=data.active,
-        language=data.language.strip(),
-        nclc_french=data.nclc_french,
-        created_at=now,
-        updated_at=now,
-    )
+    subscriber = Subscriber(**_subscriber_values(data, new_unsubscribe_token(), now))
     session.add(subscriber)
     session.flush()
     assert subscriber.id is not None
@@ -467,22 +473,7 @@ def import_subscribers(session: Session, rows: Sequence[SubscriberInput]) -> lis
     begin_write(session)
     now = utcnow()
     tokens = [new_unsubscribe_token() for _ in rows]
-    subscriber_rows = [
-        {
-            "name": row.name.strip(),
-            "crs": row.crs,
-            "submitted_at": row.submitted_at,
-            "active": row.active,
-            "language": row.language.strip(),
-            "unsubscribe_token": token,
-            "created_at": now,
-            "updated_at": now,
-            **dict(
-                zip(("quiet_hours", "timezone"), _normal_quiet(row.quiet_hours, row.time_zone), strict=True)
-            ),
-        }
-        for row, token in zip(rows, tokens, strict=True)
-    ]
+    subscriber_rows = [_subscriber_values(row, token, now) for row, token in zip(rows, tokens, strict=True)]
     stmt = insert(_SUBSCRIBER).returning(_SUBSCRIBER.c.id, _SUBSCRIBER.c.unsubscribe_token)
     id_of = {token: subscriber_id for subscriber_id, token in session.exec(stmt, params=subscriber_rows)}
     ids = [id_of[token] for token in tokens]
