@@ -20,13 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import reset_pg  # noqa: E402
+from drawwatch.app.deliver import deliver_due  # noqa: E402
 from drawwatch.config import Settings  # noqa: E402
-from drawwatch.notify.deliver import deliver_due  # noqa: E402
 from drawwatch.scrapers.feed import parse_feed  # noqa: E402
-from drawwatch.storage.alerts import queue_round_alerts  # noqa: E402
 from drawwatch.storage.checks import finish_check, start_check  # noqa: E402
-from drawwatch.storage.db import init_schema, make_engine, session_scope  # noqa: E402
-from drawwatch.storage.draws import draws_by_ids, sync_draws  # noqa: E402
+from drawwatch.storage.db import make_engine, session_scope  # noqa: E402
+from drawwatch.storage.matching import queue_round_alerts  # noqa: E402
+from drawwatch.storage.migrate import init_schema  # noqa: E402
+from drawwatch.storage.rounds import draws_by_ids, sync_draws  # noqa: E402
 from drawwatch.storage.subscribers import SubscriberInput, import_subscribers  # noqa: E402
 from tests.conftest import feed_bytes  # noqa: E402
 from tests.notify_peers import WebhookServer  # noqa: E402

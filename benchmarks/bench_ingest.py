@@ -37,7 +37,9 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
 
 
 def startup() -> tuple[float, float]:
-    code = "import drawwatch.cli, drawwatch.check, drawwatch.runtime; drawwatch.runtime.install_asyncio_reactor()"
+    code = (
+        "import drawwatch.cli, drawwatch.app.check, drawwatch.app.runtime as rt; rt.install_asyncio_reactor()"
+    )
     wall, cpu, _ = timed([sys.executable, "-c", code], {**os.environ, "PYTHONPATH": str(ROOT)})
     return wall, cpu
 

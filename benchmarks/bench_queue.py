@@ -45,9 +45,12 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, insert, text, update  # noqa: E402
 
-from drawwatch.storage.alerts import claim_due, queue_corrections, queue_round_alerts  # noqa: E402
-from drawwatch.storage.db import init_schema, make_engine, session_scope, utcnow  # noqa: E402
+from drawwatch.domain.clock import utcnow  # noqa: E402
+from drawwatch.storage.db import make_engine, session_scope  # noqa: E402
+from drawwatch.storage.matching import queue_corrections, queue_round_alerts  # noqa: E402
+from drawwatch.storage.migrate import init_schema  # noqa: E402
 from drawwatch.storage.models import Alert, Draw, Subscriber, SubscriberCategory, SubscriberChannel  # noqa: E402
+from drawwatch.storage.outbox import claim_due  # noqa: E402
 from drawwatch.storage.subscribers import SubscriberInput, import_subscribers  # noqa: E402
 
 CHUNK = 50_000

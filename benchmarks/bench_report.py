@@ -49,8 +49,9 @@ def ingest(url: str) -> None:
     """Store the 438-round copy the way a check does."""
     from drawwatch.scrapers.feed import parse_feed
     from drawwatch.storage.checks import finish_check, start_check
-    from drawwatch.storage.db import init_schema, make_engine, session_scope
-    from drawwatch.storage.draws import sync_draws
+    from drawwatch.storage.db import make_engine, session_scope
+    from drawwatch.storage.migrate import init_schema
+    from drawwatch.storage.rounds import sync_draws
 
     engine = make_engine(url)
     try:

@@ -91,7 +91,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     """An engine with drawwatch's schema, on SQLite and PostgreSQL (``database_url``)."""
-    from drawwatch.storage.db import init_schema, make_engine
+    from drawwatch.storage.db import make_engine
+    from drawwatch.storage.migrate import init_schema
 
     engine = make_engine(database_url)
     init_schema(engine)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from drawwatch.categories import CATEGORY_KEYS, CATEGORY_LABELS, classify, list_version
+from drawwatch.domain.categories import CATEGORY_KEYS, CATEGORY_LABELS, classify, list_version
 from tests.conftest import FEED_COPIES, feed_bytes
 
 # Every distinct drawName in the real copies (the 2024-04 copy #295 still has the pre-rename names).

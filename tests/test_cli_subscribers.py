@@ -7,13 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from drawwatch import cli as cli_module
 from drawwatch.cli import cli
-from drawwatch.storage.models import ALERT_STATUSES
-from drawwatch.storage.subscribers import SUBSCRIBABLE_CATEGORIES
+from drawwatch.domain.vocabulary import ALERT_STATUSES
+from drawwatch.domain.vocabulary import SUBSCRIBABLE_KEYS as SUBSCRIBABLE_CATEGORIES
 
 
 @pytest.fixture
@@ -84,12 +85,22 @@ def test_retrying_an_unknown_alert_says_so(run) -> None:  # type: ignore[no-unty
     assert code == 1 and "Left alone: 41" in out
 
 
+def _choices(command: click.Command, option: str) -> tuple[str, ...]:
+    param = next(p for p in command.params if p.name == option)
+    assert isinstance(param.type, click.Choice)
+    return tuple(param.type.choices)
+
+
 def test_the_cli_knows_every_outbox_status() -> None:
-    assert cli_module.ALERT_STATUSES == ALERT_STATUSES
+    alerts = cli_module.cli.commands["alerts"]
+    assert isinstance(alerts, click.Group)
+    assert _choices(alerts.commands["list"], "status") == ALERT_STATUSES
 
 
 def test_the_cli_offers_exactly_the_subscribable_categories() -> None:
-    assert cli_module.SUBSCRIBABLE_KEYS == SUBSCRIBABLE_CATEGORIES
+    subscribers = cli_module.cli.commands["subscribers"]
+    assert isinstance(subscribers, click.Group)
+    assert _choices(subscribers.commands["backtest"], "categories") == SUBSCRIBABLE_CATEGORIES
 
 
 def test_starting_the_cli_does_not_load_the_orm() -> None:

@@ -12,9 +12,9 @@ from datetime import date, datetime
 
 import pytest
 
-from drawwatch import eligibility as el
-from drawwatch.categories import CATEGORY_KEYS
-from drawwatch.eligibility import CategoryList, NocExperience, NoRulesError, Occupation
+from drawwatch.domain import eligibility as el
+from drawwatch.domain.categories import CATEGORY_KEYS
+from drawwatch.domain.eligibility import CategoryList, NocExperience, NoRulesError, Occupation
 
 Y23 = date(2023, 7, 1)
 Y24 = date(2024, 6, 1)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from drawwatch.quiet_hours import parse_quiet_hours, quiet_until
+from drawwatch.domain.quiet_hours import parse_quiet_hours, quiet_until
 
 
 @dataclass(frozen=True)

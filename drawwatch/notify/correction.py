@@ -13,14 +13,12 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, Protocol, get_args
+from typing import Any, Final, Protocol
 
-from drawwatch.categories import CATEGORY_LABELS
+from drawwatch.domain.categories import CATEGORY_LABELS
+from drawwatch.domain.vocabulary import STANDINGS, Standing
 from drawwatch.notify.message import RenderedMessage, RoundInfo
 from drawwatch.notify.render import Renderer, long_date, thousands, utc_time
-
-Standing = Literal["clear", "tie_unknown", "tie_invited", "tie_not_invited", "below"]
-STANDINGS: Final[tuple[str, ...]] = get_args(Standing)
 
 # The fields an alert states and their labels, in the order a notice lists them.
 FIELD_LABELS: Final[dict[str, str]] = {

@@ -9,17 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Final, Literal, get_args
 
-Tie = Literal["clear", "tie_unknown", "tie_invited"]
-"""How the subscriber's score relates to the cut-off.
-
-- ``clear``: above the cut-off, invited whatever the tie-break.
-- ``tie_unknown``: exactly the cut-off, profile submission time not saved: depends on the tie-break rule.
-- ``tie_invited``: exactly the cut-off, profile submitted before the round's tie-break time.
-"""
-
-TIE_VALUES: Final[tuple[str, ...]] = get_args(Tie)
+from drawwatch.domain.vocabulary import TIE_VALUES, Tie
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING, Final
 from markupsafe import Markup
 
 from drawwatch import __version__
-from drawwatch.categories import CATEGORY_KEYS, CATEGORY_LABELS
-from drawwatch.display import draw_json
-from drawwatch.scrapers.items import DISTRIBUTION_BANDS, SUBTOTAL_BANDS
-from drawwatch.storage.db import session_scope, utcnow
-from drawwatch.storage.draws import get_distribution, list_draws
+from drawwatch.app.display import draw_json
+from drawwatch.domain.categories import CATEGORY_KEYS, CATEGORY_LABELS
+from drawwatch.domain.clock import utcnow
+from drawwatch.domain.rounds import DISTRIBUTION_BANDS, SUBTOTAL_BANDS
+from drawwatch.storage.db import session_scope
+from drawwatch.storage.rounds import get_distribution, list_draws
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

@@ -21,10 +21,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
-from drawwatch.check import CheckSummary, run_check
+from drawwatch.app.check import CheckSummary, run_check
+from drawwatch.app.deliver import deliver_due
+from drawwatch.app.operator import tell_operator_about_delivery
 from drawwatch.config import Settings
-from drawwatch.notify.admin import tell_operator_about_delivery
-from drawwatch.notify.deliver import deliver_due
 
 log = logging.getLogger("drawwatch.daemon")
 

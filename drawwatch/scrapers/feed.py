@@ -13,7 +13,7 @@ so a body is judged as a whole before anything downstream sees it. The policy:
 - more than ``max_rejected`` rounds (default 2) are malformed: that many broken rounds is a format change,
   not a typo, and storing the rest would hide it.
 
-**Round-level problems** reject only that round (a :class:`~drawwatch.scrapers.items.RejectedRound` whose
+**Round-level problems** reject only that round (a :class:`~drawwatch.domain.rounds.RejectedRound` whose
 reason names the round and the field, e.g. ``round 437: drawCRS '' is not a number``); the other rounds go
 through. They are: a missing or unreadable date (``drawDate`` with ``drawDateFull`` as fallback), name, CRS
 or invitations count, and values outside the plausible range (CRS 1-1200, invitations 1-100,000).
@@ -38,8 +38,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from drawwatch.categories import classify, list_version
-from drawwatch.scrapers.items import NUMBER_RE, DrawItem, RejectedRound
+from drawwatch.domain.categories import classify, list_version
+from drawwatch.domain.rounds import NUMBER_RE, DrawItem, RejectedRound
 from drawwatch.scrapers.parsing import (
     constructed_round_url,
     parse_distribution,

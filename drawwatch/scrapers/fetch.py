@@ -15,7 +15,7 @@ from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from drawwatch.scrapers.items import DrawItem, FetchFailure, InvalidFeed, RejectedRound
+from drawwatch.domain.rounds import DrawItem, FetchFailure, InvalidFeed, RejectedRound
 from drawwatch.scrapers.settings import crawler_settings
 from drawwatch.scrapers.spiders.rounds import RoundsSpider
 

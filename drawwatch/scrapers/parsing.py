@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from drawwatch.scrapers.items import DISTRIBUTION_BANDS
+from drawwatch.domain.rounds import DISTRIBUTION_BANDS
 
 CANADA_CA = "https://www.canada.ca"
 ROUNDS_PAGE_DIR = (

@@ -1,7 +1,7 @@
 """The backtest: which of the last stored rounds would have alerted a subscriber, and why.
 
-It asks the diff step's own question: the conditions of :func:`~drawwatch.storage.alerts.eligibility_conditions`
-and the standing of :func:`~drawwatch.storage.alerts.standing_case`, evaluated over the ``draw`` table's
+It asks the diff step's own question: the conditions of :func:`~drawwatch.storage.outbox.eligibility_conditions`
+and the standing of :func:`~drawwatch.storage.outbox.standing_case`, evaluated over the ``draw`` table's
 columns in one set-based query (the last N rounds joined with the one subscriber row), each condition selected
 as a column so the verdict can say which one failed. Settings that are not saved (a CRS and categories typed
 on the command line) go through the very same query, against a transient subscriber row inserted inside a
@@ -22,11 +22,12 @@ from sqlalchemy import Table, and_, case, false, insert, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from drawwatch.categories import CATEGORY_LABELS
-from drawwatch.storage.alerts import SETTINGS_CONDITIONS, eligibility_conditions, standing_case
-from drawwatch.storage.db import begin_write, utcnow
-from drawwatch.storage.draws import NEWEST_FIRST
+from drawwatch.domain.categories import CATEGORY_LABELS
+from drawwatch.domain.clock import utcnow
+from drawwatch.storage.db import begin_write
+from drawwatch.storage.matching import SETTINGS_CONDITIONS, eligibility_conditions, standing_case
 from drawwatch.storage.models import Draw, Subscriber, SubscriberCategory, new_unsubscribe_token
+from drawwatch.storage.rounds import NEWEST_FIRST
 from drawwatch.storage.subscribers import (
     _categories_problems,
     _crs_problem,
@@ -51,7 +52,7 @@ class Verdict:
 
     ``conditions`` holds every condition of :func:`eligibility_conditions` by name (``active``,
     ``subscribed_before``, ``category``, ``score``, ``tie_break``); ``standing`` is one of
-    :data:`~drawwatch.storage.alerts.STANDINGS`; ``via`` the occupation that put the subscriber in the round's
+    :data:`~drawwatch.storage.outbox.STANDINGS`; ``via`` the occupation that put the subscriber in the round's
     category when that category was derived from their occupations.
     """
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from drawwatch.storage.db import utcnow
-from drawwatch.storage.models import CHECK_OUTCOMES, SUCCESS_OUTCOMES, CheckRun, FeedState
+from drawwatch.domain.clock import utcnow
+from drawwatch.domain.vocabulary import CHECK_OUTCOMES, SUCCESS_OUTCOMES
+from drawwatch.storage.models import CheckRun, FeedState
 
 FINAL_OUTCOMES = tuple(outcome for outcome in CHECK_OUTCOMES if outcome != "running")
 

@@ -10,7 +10,6 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +18,14 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
 
+from drawwatch.domain.errors import StorageError
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PG_CONNECT_TIMEOUT_S = 10
 # ON CONFLICT … RETURNING, which every upsert here uses, needs SQLite 3.35.
 MIN_SQLITE = (3, 35, 0)
 
 _PG_ALIASES = {"postgres", "postgresql", "postgresql+psycopg"}
-
-
-class StorageError(ValueError):
-    """The database cannot be used as configured (unsupported or garbled URL, SQLite too old)."""
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC: SQLModel 0.0.50 rejects naive datetimes."""
-    return datetime.now(UTC)  # UTC is timezone.utc
 
 
 def redact_url(url: str | URL) -> str:
@@ -104,18 +96,6 @@ def _postgres_engine(url: URL) -> Engine:
     # Without a connect timeout a one-shot check against an unreachable server hangs for minutes.
     connect_args = {} if "connect_timeout" in url.query else {"connect_timeout": PG_CONNECT_TIMEOUT_S}
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-
-
-def init_schema(engine: Engine) -> None:
-    """Bring the schema to the newest migration; every command calls this before using the database.
-
-    One ``SELECT`` when the database is up to date. Otherwise runs the Alembic migrations under a lock (two
-    processes may start on one empty database), adopting tables an older drawwatch made with create_all.
-    See :mod:`drawwatch.storage.migrate`.
-    """
-    from drawwatch.storage.migrate import ensure_schema
-
-    ensure_schema(engine)
 
 
 @contextmanager

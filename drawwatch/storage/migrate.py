@@ -1,6 +1,6 @@
 """Schema migrations: Alembic revisions shipped in ``drawwatch/storage/migrations``, run from code.
 
-:func:`ensure_schema` (what :func:`drawwatch.storage.db.init_schema` and so every command calls) costs one
+:func:`ensure_schema` (what :func:`init_schema` and so every command calls) costs one
 ``SELECT`` of ``alembic_version`` when the database is already at the head revision: Alembic itself (about
 0.1 s of imports) is loaded only when there is something to do. The head is read from the revision files
 without Alembic; a test checks that reading against Alembic's own.
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, MetaData, inspect
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from drawwatch.storage.db import StorageError
+from drawwatch.domain.errors import StorageError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -202,6 +202,15 @@ def current(engine: Engine) -> str | None:
 
 def _legacy_tables(connection: Connection) -> set[str]:
     return INITIAL_TABLES & set(inspect(connection).get_table_names())
+
+
+def init_schema(engine: Engine) -> None:
+    """Bring the schema to the newest migration; every command calls this before using the database.
+
+    One ``SELECT`` when the database is up to date. Otherwise runs the Alembic migrations under a lock (two
+    processes may start on one empty database), adopting tables an older drawwatch made with create_all.
+    """
+    ensure_schema(engine)
 
 
 def ensure_schema(engine: Engine) -> UpgradeResult | None:

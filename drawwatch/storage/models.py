@@ -13,11 +13,12 @@ from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstra
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from drawwatch.storage.db import utcnow
-
-CHECK_OUTCOMES: tuple[str, ...] = ("running", "ok", "not_modified", "unchanged", "failed")
-# A check that ended with one of these proves the database already holds the feed's history.
-SUCCESS_OUTCOMES: tuple[str, ...] = ("ok", "not_modified", "unchanged")
+from drawwatch.domain.clock import utcnow
+from drawwatch.domain.vocabulary import (
+    ALERT_STATUSES,
+    MAX_CRS,
+    RETRYABLE_STATUSES,
+)
 
 
 class CheckRun(SQLModel, table=True):
@@ -122,15 +123,6 @@ class FeedState(SQLModel, table=True):
 
 
 # --- subscribers and the alert outbox ------------------------------------------------------------------
-
-MAX_CRS = 1200
-# Statuses a sender may still claim: never tried, or last try failed and a retry is scheduled.
-RETRYABLE_STATUSES: tuple[str, ...] = ("pending", "failed")
-# "ambiguous": the request left but no answer came, so the message may have arrived; never resent on its own
-# (see notify/deliver.py), the operator decides with ``drawwatch alerts retry``.
-ALERT_STATUSES: tuple[str, ...] = ("pending", "sent", "failed", "dead", "cancelled", "ambiguous")
-ALERT_KINDS: tuple[str, ...] = ("round", "correction")
-TIE_VALUES: tuple[str, ...] = ("clear", "tie_unknown", "tie_invited")
 
 
 def new_unsubscribe_token() -> str:

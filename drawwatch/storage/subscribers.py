@@ -16,12 +16,12 @@ from typing import Any, Final, NamedTuple, cast
 from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, update
 from sqlmodel import Session, col, select
 
-from drawwatch.categories import CATEGORY_KEYS
-from drawwatch.quiet_hours import parse_quiet_hours, parse_time_zone
-from drawwatch.storage.db import begin_write, utcnow
+from drawwatch.domain.clock import utcnow
+from drawwatch.domain.quiet_hours import parse_quiet_hours, parse_time_zone
+from drawwatch.domain.vocabulary import MAX_CRS, RETRYABLE_STATUSES
+from drawwatch.domain.vocabulary import SUBSCRIBABLE_KEYS as SUBSCRIBABLE_CATEGORIES
+from drawwatch.storage.db import begin_write
 from drawwatch.storage.models import (
-    MAX_CRS,
-    RETRYABLE_STATUSES,
     Alert,
     Subscriber,
     SubscriberCategory,
@@ -30,8 +30,6 @@ from drawwatch.storage.models import (
     new_unsubscribe_token,
 )
 
-# "other" is what an unrecognised round name becomes: nobody can be invited "in other".
-SUBSCRIBABLE_CATEGORIES: Final[tuple[str, ...]] = tuple(key for key in CATEGORY_KEYS if key != "other")
 EXPLICIT: Final = "explicit"
 NOC: Final = "noc"
 MAX_NAME_LENGTH: Final = 200

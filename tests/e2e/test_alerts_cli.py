@@ -14,7 +14,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from drawwatch.storage.db import make_engine, session_scope, utcnow
+from drawwatch.domain.clock import utcnow
+from drawwatch.storage.db import make_engine, session_scope
 from drawwatch.storage.models import Alert
 from tests.conftest import feed_bytes
 from tests.e2e.helpers import ROOT
@@ -167,7 +168,7 @@ def test_killed_sender_claim_is_delivered_after_the_lease_not_twice(stack: Stack
     script = (
         "import os, signal\n"
         "from drawwatch.storage.db import make_engine, session_scope\n"
-        "from drawwatch.storage.alerts import claim_due\n"
+        "from drawwatch.storage.outbox import claim_due\n"
         f"engine = make_engine({stack.database_url!r})\n"
         "with session_scope(engine) as s:\n"
         "    assert len(claim_due(s, worker='doomed', lease_seconds=300)) == 1\n"

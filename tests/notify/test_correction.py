@@ -18,7 +18,7 @@ from drawwatch.notify.correction import (
 )
 from drawwatch.notify.message import RoundInfo
 from drawwatch.notify.render import Renderer
-from drawwatch.storage.draws import FieldChange
+from drawwatch.storage.rounds import FieldChange
 
 OLD_TIE = datetime(2026, 8, 17, 22, 9, tzinfo=UTC)
 NEW_TIE = datetime(2026, 8, 17, 23, 9, tzinfo=UTC)

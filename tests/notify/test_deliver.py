@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import select
 
+from drawwatch.app.deliver import DeliveryStats, deliver_due
 from drawwatch.config import Settings
-from drawwatch.notify.deliver import DeliveryStats, deliver_due
-from drawwatch.storage.alerts import queue_round_alerts
-from drawwatch.storage.db import session_scope, utcnow
+from drawwatch.domain.clock import utcnow
+from drawwatch.storage.db import session_scope
+from drawwatch.storage.matching import queue_round_alerts
 from drawwatch.storage.models import Alert, Subscriber
 from tests.notify_peers import WebhookServer
 from tests.storage.test_alerts import new_draw, new_subscriber

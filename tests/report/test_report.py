@@ -23,9 +23,10 @@ from drawwatch.notify.render import TemplateProblem
 from drawwatch.report import ReportResult, write_report
 from drawwatch.scrapers.feed import parse_feed
 from drawwatch.storage.checks import finish_check, start_check
-from drawwatch.storage.db import init_schema, make_engine, session_scope
-from drawwatch.storage.draws import list_draws, sync_draws
+from drawwatch.storage.db import make_engine, session_scope
+from drawwatch.storage.migrate import init_schema
 from drawwatch.storage.models import Draw
+from drawwatch.storage.rounds import list_draws, sync_draws
 from tests.conftest import feed_bytes, feed_path
 from tests.e2e.helpers import ROOT, drawwatch
 

@@ -18,24 +18,23 @@ import pytest
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
-from drawwatch.storage.alerts import (
+from drawwatch.domain.clock import utcnow
+from drawwatch.domain.vocabulary import ALERT_STATUSES
+from drawwatch.storage.db import make_engine, session_scope
+from drawwatch.storage.matching import eligibility_where, eligible_subscribers, matches, queue_round_alerts
+from drawwatch.storage.models import Alert, Draw, Subscriber, SubscriberChannel
+from drawwatch.storage.outbox import (
     MAX_BACKOFF_SECONDS,
     ClaimedAlert,
     alert_counts,
     claim_due,
-    eligibility_where,
-    eligible_subscribers,
     list_alerts,
     mark_failed,
     mark_sent,
-    matches,
     next_due_at,
-    queue_round_alerts,
     release,
     retry_delay,
 )
-from drawwatch.storage.db import make_engine, session_scope, utcnow
-from drawwatch.storage.models import ALERT_STATUSES, Alert, Draw, Subscriber, SubscriberChannel
 from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, import_subscribers
 
 TIE_BREAK = datetime(2026, 3, 1, 18, 34, 5, tzinfo=UTC)

@@ -18,14 +18,15 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, col, select
 
 import drawwatch.storage.backtest as backtest_module
-from drawwatch.occupations import refresh_derived_categories
+from drawwatch.app.derived import refresh_derived_categories
+from drawwatch.domain.vocabulary import STANDINGS
 from drawwatch.scrapers.feed import parse_feed
-from drawwatch.storage.alerts import SETTINGS_CONDITIONS, STANDINGS, eligible_subscribers, matches
 from drawwatch.storage.backtest import Verdict, backtest, backtest_settings
 from drawwatch.storage.checks import finish_check, start_check
 from drawwatch.storage.db import session_scope
-from drawwatch.storage.draws import list_draws, sync_draws
+from drawwatch.storage.matching import SETTINGS_CONDITIONS, eligible_subscribers, matches
 from drawwatch.storage.models import Draw, Subscriber, SubscriberCategory, SubscriberChannel
+from drawwatch.storage.rounds import list_draws, sync_draws
 from drawwatch.storage.subscribers import SubscriberInput, add_subscriber
 from tests.conftest import feed_bytes
 

@@ -11,6 +11,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from drawwatch.domain.clock import utcnow
+from drawwatch.domain.errors import StorageError
 from drawwatch.storage.checks import (
     finish_check,
     get_feed_state,
@@ -20,7 +22,8 @@ from drawwatch.storage.checks import (
     record_feed_success,
     start_check,
 )
-from drawwatch.storage.db import StorageError, init_schema, make_engine, session_scope, utcnow
+from drawwatch.storage.db import make_engine, session_scope
+from drawwatch.storage.migrate import init_schema
 from drawwatch.storage.models import CheckRun, DrawChange, FeedState
 
 FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"

@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import select
 
-from drawwatch.storage.alerts import claim_due, queue_corrections, queue_round_alerts, retry_alerts
 from drawwatch.storage.db import session_scope
+from drawwatch.storage.matching import queue_corrections, queue_round_alerts
 from drawwatch.storage.models import Alert, Draw, Subscriber
+from drawwatch.storage.outbox import claim_due, retry_alerts
 from drawwatch.storage.subscribers import remove_subscriber
 from tests.storage.test_alerts import AFTER, BEFORE, T0, URL_A, URL_B, new_draw, new_subscriber
 

@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import Engine, event, func
 from sqlmodel import Session, col, select
 
-from drawwatch.scrapers.items import DrawItem, number_sort_key
+from drawwatch.domain.rounds import DrawItem, number_sort_key
 from drawwatch.storage.checks import finish_check, start_check
 from drawwatch.storage.db import session_scope
-from drawwatch.storage.draws import (
+from drawwatch.storage.models import CheckRun, Draw, DrawChange, PoolDistribution
+from drawwatch.storage.rounds import (
     FieldChange,
     SyncResult,
     count_draws,
@@ -30,7 +31,6 @@ from drawwatch.storage.draws import (
     list_draws,
     sync_draws,
 )
-from drawwatch.storage.models import CheckRun, Draw, DrawChange, PoolDistribution
 from tests.conftest import feed_bytes
 
 FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"

@@ -9,9 +9,10 @@ from sqlmodel import func, select
 
 from drawwatch.scrapers.feed import parse_feed
 from drawwatch.storage.checks import finish_check, start_check
-from drawwatch.storage.db import init_schema, make_engine, session_scope
-from drawwatch.storage.draws import sync_draws
+from drawwatch.storage.db import make_engine, session_scope
+from drawwatch.storage.migrate import init_schema
 from drawwatch.storage.models import Draw
+from drawwatch.storage.rounds import sync_draws
 from tests.conftest import FEED_COPIES, feed_bytes
 
 

@@ -19,7 +19,8 @@ from sqlalchemy import Engine, String, event, inspect, text
 from sqlmodel import SQLModel, select
 
 from drawwatch.storage import migrate
-from drawwatch.storage.db import init_schema, make_engine, session_scope
+from drawwatch.storage.db import make_engine, session_scope
+from drawwatch.storage.migrate import init_schema
 from drawwatch.storage.models import Subscriber, SubscriberChannel
 from tests.e2e.helpers import ROOT, drawwatch
 
@@ -232,7 +233,8 @@ def test_an_up_to_date_database_does_not_even_import_alembic(database_url: str) 
     engine.dispose()
     code = (
         "import sys, time\n"
-        "from drawwatch.storage.db import init_schema, make_engine\n"
+        "from drawwatch.storage.db import make_engine\n"
+        "from drawwatch.storage.migrate import init_schema\n"
         f"engine = make_engine({database_url!r})\n"
         "with engine.connect(): pass\n"
         "t = time.perf_counter(); init_schema(engine); ms = (time.perf_counter() - t) * 1000\n"

@@ -11,9 +11,10 @@ from sqlalchemy import Engine, event, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from drawwatch.storage.alerts import claim_due, mark_sent, queue_round_alerts
 from drawwatch.storage.db import session_scope
+from drawwatch.storage.matching import queue_round_alerts
 from drawwatch.storage.models import Alert, Draw, Subscriber, SubscriberCategory, SubscriberChannel
+from drawwatch.storage.outbox import claim_due, mark_sent
 from drawwatch.storage.subscribers import (
     UNSET,
     ImportProblem,

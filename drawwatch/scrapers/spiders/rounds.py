@@ -9,9 +9,9 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from drawwatch.domain.rounds import DrawItem, FetchFailure, InvalidFeed, RejectedRound
 from drawwatch.scrapers.errors import describe_failure
 from drawwatch.scrapers.feed import FeedError, parse_feed
-from drawwatch.scrapers.items import DrawItem, FetchFailure, InvalidFeed, RejectedRound
 
 
 class RoundsSpider(scrapy.Spider):

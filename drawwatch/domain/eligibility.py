@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 # The category keys a year file may use, in the order verdicts are listed. They are a subset of
-# drawwatch.categories.CATEGORY_KEYS (a test holds them to that) so a verdict names the same key as a round.
+# drawwatch.domain.categories.CATEGORY_KEYS (a test holds them to that) so a verdict names the same key as a round.
 ELIGIBILITY_KEYS: tuple[str, ...] = (
     "french",
     "healthcare",

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import click
 from sqlalchemy import Engine
 
-from drawwatch.cli import Context, friendly_errors, pass_ctx
+from drawwatch.cli.base import Context, friendly_errors, pass_ctx
 
 
 @contextmanager

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from drawwatch.categories import CATEGORY_LABELS
-from drawwatch.scrapers.items import DISTRIBUTION_BANDS
+from drawwatch.domain.categories import CATEGORY_LABELS
+from drawwatch.domain.rounds import DISTRIBUTION_BANDS
 
 if TYPE_CHECKING:
-    from drawwatch.check import CheckSummary
+    from drawwatch.app.check import CheckSummary
     from drawwatch.storage.models import Draw, DrawChange, PoolDistribution
 
 

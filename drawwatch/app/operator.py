@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from drawwatch.app.deliver import DeliveryStats
 from drawwatch.config import Settings
 from drawwatch.notify.channels import send
-from drawwatch.notify.deliver import DeliveryStats
 from drawwatch.notify.message import RenderedMessage
 
 if TYPE_CHECKING:
-    from drawwatch.check import CheckSummary
+    from drawwatch.app.check import CheckSummary
 
 log = logging.getLogger("drawwatch.admin")
 

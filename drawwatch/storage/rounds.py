@@ -18,8 +18,9 @@ from sqlalchemy import Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
-from drawwatch.scrapers.items import DrawItem, number_sort_key
-from drawwatch.storage.db import begin_write, utcnow
+from drawwatch.domain.clock import utcnow
+from drawwatch.domain.rounds import DrawItem, number_sort_key
+from drawwatch.storage.db import begin_write
 from drawwatch.storage.models import CheckRun, Draw, DrawChange, PoolDistribution
 
 # The DrawItem fields a stored round mirrors; a difference in any of them is a correction by IRCC.

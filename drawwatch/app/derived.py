@@ -12,7 +12,7 @@ from datetime import date
 
 from sqlmodel import Session
 
-from drawwatch.eligibility import (
+from drawwatch.domain.eligibility import (
     NocExperience,
     NoRulesError,
     eligible_categories,

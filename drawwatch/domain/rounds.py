@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from drawwatch.categories import CATEGORY_KEYS
+from drawwatch.domain.categories import CATEGORY_KEYS
 
 NUMBER_RE = re.compile(r"^(\d+)([a-z]?)$")
 

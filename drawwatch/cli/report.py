@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from drawwatch.cli import Context, UserError, friendly_errors, pass_ctx
+from drawwatch.cli.base import Context, UserError, friendly_errors, pass_ctx
 
 
 @click.command()

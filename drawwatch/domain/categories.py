@@ -9,25 +9,17 @@ from __future__ import annotations
 import re
 import unicodedata
 
-CATEGORY_KEYS: tuple[str, ...] = (
-    "general",
-    "cec",
-    "fsw",
-    "fst",
-    "pnp",
-    "french",
-    "stem",
-    "healthcare",
-    "trades",
-    "transport",
-    "agriculture",
-    "education",
-    "physicians",
-    "researchers",
-    "senior_managers",
-    "military",
-    "other",
-)
+from drawwatch.domain.vocabulary import CATEGORY_KEYS, SUBSCRIBABLE_KEYS
+
+__all__ = [
+    "CATEGORY_KEYS",
+    "CATEGORY_LABELS",
+    "SUBSCRIBABLE_KEYS",
+    "classify",
+    "list_version",
+    "normalize_name",
+]
+
 
 CATEGORY_LABELS: dict[str, str] = {
     "general": "General (all programs)",

@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from drawwatch.app.deliver import deliver_due
+from drawwatch.app.derived import refresh_derived_categories
+from drawwatch.app.operator import tell_operator_about_check, tell_operator_about_delivery
 from drawwatch.config import Settings
-from drawwatch.notify.admin import tell_operator_about_check, tell_operator_about_delivery
+from drawwatch.domain.clock import utcnow
+from drawwatch.domain.rounds import DrawItem
 from drawwatch.notify.correction import material_changes
-from drawwatch.notify.deliver import deliver_due
-from drawwatch.occupations import refresh_derived_categories
 from drawwatch.scrapers.fetch import FetchResult, fetch_feed
-from drawwatch.scrapers.items import DrawItem
-from drawwatch.storage.alerts import queue_corrections, queue_round_alerts
 from drawwatch.storage.checks import (
     finish_check,
     get_feed_state,
@@ -32,15 +32,16 @@ from drawwatch.storage.checks import (
     record_feed_success,
     start_check,
 )
-from drawwatch.storage.db import begin_write, session_scope, utcnow
-from drawwatch.storage.draws import (
+from drawwatch.storage.db import begin_write, session_scope
+from drawwatch.storage.matching import queue_corrections, queue_round_alerts
+from drawwatch.storage.models import CheckRun
+from drawwatch.storage.rounds import (
     SyncResult,
     count_draws,
     draws_by_ids,
     first_unknown_names,
     sync_draws,
 )
-from drawwatch.storage.models import CheckRun
 
 log = logging.getLogger("drawwatch.check")
 

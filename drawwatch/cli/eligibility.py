@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from drawwatch.cli import _parse_day, _parse_nocs, friendly_errors
+from drawwatch.cli.base import friendly_errors, parse_day, parse_nocs
 
 
 @click.command()
@@ -15,7 +15,7 @@ from drawwatch.cli import _parse_day, _parse_nocs, friendly_errors
     "--noc",
     "nocs",
     multiple=True,
-    callback=_parse_nocs,
+    callback=parse_nocs,
     metavar="CODE:MONTHS",
     help="A NOC 2021 code and months of full-time (or equivalent) experience in it, e.g. 21231:14 (repeatable).",
 )
@@ -23,7 +23,7 @@ from drawwatch.cli import _parse_day, _parse_nocs, friendly_errors
     "--nclc-french", type=click.IntRange(0, 12), help="Lowest NCLC level of the four French abilities."
 )
 @click.option(
-    "--on", "on", callback=_parse_day, metavar="YYYY-MM-DD", help="Judge by the lists in force then."
+    "--on", "on", callback=parse_day, metavar="YYYY-MM-DD", help="Judge by the lists in force then."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @friendly_errors
@@ -33,7 +33,7 @@ def eligibility(nocs: list[tuple[str, int]], nclc_french: int | None, on: date |
     Uses IRCC's category lists of the year in force on the date (default: today), shipped as data. Program
     rounds (CEC, PNP, FSW, FST) and general rounds depend on your profile, not on these lists.
     """
-    from drawwatch.eligibility import NocExperience, evaluate, rules_on
+    from drawwatch.domain.eligibility import NocExperience, evaluate, rules_on
 
     if not nocs and nclc_french is None:
         raise click.UsageError("give at least one --noc CODE:MONTHS or --nclc-french N")

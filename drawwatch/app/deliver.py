@@ -29,8 +29,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 
-from drawwatch.categories import CATEGORY_LABELS
 from drawwatch.config import Settings
+from drawwatch.domain.categories import CATEGORY_LABELS
+from drawwatch.domain.clock import utcnow
+from drawwatch.domain.quiet_hours import quiet_until
 from drawwatch.notify.channels import ChannelResult, redact, send
 from drawwatch.notify.correction import (
     CorrectionContext,
@@ -41,8 +43,8 @@ from drawwatch.notify.correction import (
 )
 from drawwatch.notify.message import AlertContext, RenderedMessage, RoundInfo
 from drawwatch.notify.render import Renderer, TemplateProblem
-from drawwatch.quiet_hours import quiet_until
-from drawwatch.storage.alerts import (
+from drawwatch.storage.db import session_scope
+from drawwatch.storage.outbox import (
     ClaimedAlert,
     cancel,
     claim_due,
@@ -51,8 +53,7 @@ from drawwatch.storage.alerts import (
     mark_failed,
     mark_sent,
 )
-from drawwatch.storage.db import session_scope, utcnow
-from drawwatch.storage.draws import draw_changes
+from drawwatch.storage.rounds import draw_changes
 
 log = logging.getLogger("drawwatch.deliver")
 

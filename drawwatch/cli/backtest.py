@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from drawwatch.categories import CATEGORY_LABELS
-from drawwatch.cli import SUBSCRIBABLE_KEYS, Context, UserError, friendly_errors, pass_ctx
+from drawwatch.cli.base import SUBSCRIBABLE_KEYS, Context, UserError, friendly_errors, pass_ctx
+from drawwatch.domain.categories import CATEGORY_LABELS
 
 if TYPE_CHECKING:  # the storage modules load when the command runs, not whenever the CLI starts
     from drawwatch.storage.backtest import Verdict
@@ -91,7 +91,7 @@ def backtest(
     occupations are those of this year's category lists, as stored (the check uses the same ones): an older
     round is judged by today's lists.
     """
-    from drawwatch.importer import parse_submitted_at
+    from drawwatch.app.importer import parse_submitted_at
     from drawwatch.storage.backtest import backtest as run_backtest
     from drawwatch.storage.backtest import backtest_settings
     from drawwatch.storage.db import session_scope

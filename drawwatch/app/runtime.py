@@ -12,7 +12,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-log = logging.getLogger(__name__)
+log = logging.getLogger("drawwatch.app.runtime")
 
 
 def install_asyncio_reactor() -> None:

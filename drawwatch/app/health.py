@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
+from drawwatch.domain.clock import utcnow
 from drawwatch.storage.checks import get_feed_state, last_checks, last_successful_check
-from drawwatch.storage.db import utcnow
 from drawwatch.storage.models import Alert
 
 

@@ -1,0 +1,153 @@
+"""What every command shares: the lazily built context, error handling, logging and option parsers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from drawwatch.config import Settings, load_settings
+from drawwatch.domain.vocabulary import SUBSCRIBABLE_KEYS
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("drawwatch")
+
+
+class UserError(click.ClickException):
+    """An error the user can fix; printed as one line, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def friendly_errors(func: F) -> F:
+    """Turn configuration, validation and database errors into one clear line instead of a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = "DRAWWATCH_" + "__".join(str(p) for p in first["loc"][:1]).upper()
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise UserError(f"invalid setting {where}: {message}") from None
+        except SQLAlchemyError as exc:
+            raise UserError(
+                f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).strip()}"
+            ) from None
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data = {
+            "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            data["exception"] = self.formatException(record.exc_info)
+        return json.dumps(data, ensure_ascii=False)
+
+
+def setup_logging(verbose: int, log_format: str = "text", base: int = logging.WARNING) -> None:
+    level = base if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+    # Scrapy logs every failed download with a traceback; the check reports the reason in one line anyway.
+    # Its own messages appear with -v (warnings) and -vv (everything).
+    logging.getLogger("scrapy").setLevel(
+        {0: logging.CRITICAL, 1: logging.WARNING}.get(verbose, logging.DEBUG)
+    )
+    logging.getLogger("apprise").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING if verbose < 2 else logging.DEBUG)
+
+
+class Context:
+    """Lazily built settings and engine shared by the subcommands of one invocation."""
+
+    def __init__(self) -> None:
+        self._settings: Settings | None = None
+        self._engine: Engine | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+            if self._settings.telegram_api_url:
+                from drawwatch.notify.channels import use_telegram_api
+
+                use_telegram_api(self._settings.telegram_api_url)
+        return self._settings
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            from drawwatch.storage.db import make_engine
+            from drawwatch.storage.migrate import init_schema
+
+            self._engine = make_engine(self.settings.database_url)
+            init_schema(self._engine)
+        return self._engine
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+def parse_day(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+NOC_HELP = (
+    "An occupation (NOC 2021 code) and months of experience, e.g. 21231:14 (repeatable): the category rounds "
+    "it makes the subscriber eligible for are derived from the lists in force, and follow new years' lists."
+)
+NCLC_HELP = "Lowest NCLC level of the four French abilities (French rounds need 7)."
+
+
+def parse_nocs(_: click.Context, __: click.Parameter, values: tuple[str, ...]) -> list[tuple[str, int]]:
+    from drawwatch.domain.eligibility import parse_noc_arg
+
+    try:
+        return [(e.code, e.months) for e in (parse_noc_arg(v) for v in values)]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+QUIET_HELP = "Local times during which alerts wait, e.g. 22:00-07:00 (needs --timezone)."
+ZONE_HELP = "The subscriber's time zone for quiet hours, an IANA name such as America/Toronto."
+
+CATEGORY_HELP = "A round category the subscriber can be invited in (repeatable): " + ", ".join(
+    SUBSCRIBABLE_KEYS
+)

@@ -1,0 +1,161 @@
+"""One-shot and daemon commands: check, run, deliver, health."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from drawwatch.app.display import summary_text
+from drawwatch.cli.base import (
+    Context,
+    friendly_errors,
+    pass_ctx,
+)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
+@click.option(
+    "--no-deliver",
+    is_flag=True,
+    help="Store rounds and queue alerts, but leave sending to `drawwatch deliver`.",
+)
+@pass_ctx
+@friendly_errors
+def check(obj: Context, as_json: bool, no_deliver: bool) -> None:
+    """Run one check: fetch the rounds feed, validate it, store new and changed rounds, queue and send alerts.
+
+    Exit status: 0 when the check succeeded (with or without news), 1 when the feed could not be fetched or
+    failed validation (nothing stored is changed then), 2 for a usage or configuration error.
+    """
+    from drawwatch.app.check import run_check
+    from drawwatch.app.runtime import run_on_reactor
+
+    settings, engine = obj.settings, obj.engine
+    holder: dict[str, Any] = {}
+
+    async def main() -> int:
+        summary = await run_check(settings, engine, deliver=not no_deliver)
+        holder["summary"] = summary
+        return summary.exit_code
+
+    code = run_on_reactor(main)
+    summary = holder.get("summary")
+    if summary is None:
+        raise click.ClickException("the check did not complete (see the log above)")
+    if as_json:
+        click.echo(json.dumps(summary.to_json(), indent=2, default=str))
+    else:
+        text = summary_text(summary)
+        click.echo(text, err=summary.outcome == "failed")
+    sys.exit(code)
+
+
+@click.command()
+@click.option("--interval", type=click.FloatRange(min=1), metavar="SECONDS", help="Check every N seconds.")
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Regenerate the static report there after every check that found new rounds.",
+)
+@pass_ctx
+@friendly_errors
+def run(obj: Context, interval: float | None, report_dir: Path | None) -> None:
+    """Run as a daemon: check on a schedule until SIGTERM/SIGINT, then finish the check in flight and exit 0.
+
+    Default schedule (UTC): every 15 minutes on weekdays 12:00-22:59, when IRCC publishes rounds, and hourly
+    otherwise, with up to DRAWWATCH_JITTER seconds of random delay. DRAWWATCH_SCHEDULE takes crontab
+    expressions separated by ';'; --interval or DRAWWATCH_INTERVAL a fixed period. Delivery retries that come
+    due between checks are sent every DRAWWATCH_DELIVERY_INTERVAL seconds.
+    """
+    from drawwatch.app.runtime import run_on_reactor
+    from drawwatch.scheduler.daemon import Daemon, report_hook
+
+    settings, engine = obj.settings, obj.engine
+    after = report_hook(settings, engine, report_dir) if report_dir else None
+    holder: dict[str, Daemon] = {}
+
+    async def main() -> int:
+        daemon = Daemon(settings, engine, interval=interval, after_check=after)
+        holder["daemon"] = daemon
+        return await daemon.run()
+
+    def stop() -> None:
+        if "daemon" in holder:
+            holder["daemon"].request_stop()
+
+    sys.exit(run_on_reactor(main, on_stop=stop))
+
+
+@click.command()
+@click.option(
+    "--max-age",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Default: DRAWWATCH_HEALTH_MAX_AGE (7200).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+@friendly_errors
+def health(obj: Context, max_age: float | None, as_json: bool) -> None:
+    """Exit 0 when a check succeeded recently enough, 1 otherwise, and say why (for HEALTHCHECK and probes)."""
+    from drawwatch.app.health import assess
+    from drawwatch.storage.db import session_scope
+
+    settings = obj.settings
+    with session_scope(obj.engine) as session:
+        report = assess(session, settings.feed_url, max_age or settings.health_max_age)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        click.echo(f"{'healthy' if report.healthy else 'unhealthy'}: {report.reason}")
+        if report.last_outcome == "failed" and report.last_error:
+            click.echo(f"  last check failed: {report.last_error}")
+        if report.alerts_due or report.alerts_dead:
+            click.echo(f"  alerts waiting to be sent: {report.alerts_due}; given up: {report.alerts_dead}")
+    sys.exit(0 if report.healthy else 1)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary on stdout.")
+@pass_ctx
+@friendly_errors
+def deliver(obj: Context, as_json: bool) -> None:
+    """Send the alerts that are pending and due, then exit.
+
+    Safe to run in several processes at once against one PostgreSQL database: each alert is claimed by one
+    sender. Failed sends are retried later with exponential backoff; after the last try an alert is dead and
+    the operator is told through DRAWWATCH_ADMIN_URLS.
+    """
+    import asyncio
+
+    from drawwatch.app.deliver import deliver_due
+    from drawwatch.app.operator import tell_operator_about_delivery
+
+    settings, engine = obj.settings, obj.engine
+
+    async def main() -> dict[str, int]:
+        stats = await deliver_due(engine, settings)
+        await tell_operator_about_delivery(settings, stats)
+        return {
+            "sent": stats.sent,
+            "failed": stats.failed,
+            "dead": stats.dead,
+            "ambiguous": stats.ambiguous,
+            "deferred": stats.deferred,
+            "cancelled": stats.cancelled,
+        }
+
+    result = asyncio.run(main())
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(
+            f"Alerts: {result['sent']} sent, {result['failed']} failed (will retry), {result['dead']} given up, "
+            f"{result['deferred']} waiting (quiet hours or a rate limit), {result['ambiguous']} unanswered "
+            "(may have arrived; not resent)."
+        )

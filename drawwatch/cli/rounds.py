@@ -1,0 +1,96 @@
+"""`drawwatch draws`: the stored rounds of invitations."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import click
+
+from drawwatch.app.display import draw_detail, draw_json, draws_table
+from drawwatch.cli.base import (
+    Context,
+    UserError,
+    friendly_errors,
+    iso,
+    parse_day,
+    pass_ctx,
+)
+from drawwatch.domain.categories import CATEGORY_KEYS
+
+
+@click.group()
+def draws() -> None:
+    """Stored rounds of invitations."""
+
+
+@draws.command("list")
+@click.option("--category", type=click.Choice(CATEGORY_KEYS), help="Only rounds of this category.")
+@click.option("--since", callback=parse_day, metavar="YYYY-MM-DD", help="Only rounds on or after this date.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    help="At most N rounds (0: all). Default: 25 in the table, all with --json.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+@pass_ctx
+@friendly_errors
+def draws_list(
+    obj: Context, category: str | None, since: date | None, limit: int | None, as_json: bool
+) -> None:
+    """List stored rounds, newest first."""
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.rounds import count_draws, list_draws
+
+    shown = limit if limit is not None else (0 if as_json else 25)
+    with session_scope(obj.engine) as session:
+        rows = list_draws(session, category=category, since=since, limit=shown + 1 if shown else None)
+        more = bool(shown) and len(rows) > shown
+        rows = rows[:shown] if shown else rows
+        if as_json:
+            click.echo(json.dumps([draw_json(r) for r in rows], indent=2))
+            return
+        if not rows:
+            total = count_draws(session)
+            click.echo(
+                "No rounds stored yet: run `drawwatch check` first." if not total else "No rounds match."
+            )
+            return
+        click.echo(draws_table(rows))
+    if more:
+        click.echo(f"(newest {shown} shown; --limit N for more, --limit 0 for all)")
+
+
+@draws.command("show")
+@click.argument("number")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@pass_ctx
+@friendly_errors
+def draws_show(obj: Context, number: str, as_json: bool) -> None:
+    """Show one round (e.g. 437 or 91a) with its tie-break time, pool distribution and correction history."""
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.rounds import draw_changes, get_distribution, get_draw
+
+    with session_scope(obj.engine) as session:
+        row = get_draw(session, number.strip().lstrip("#"))
+        if row is None:
+            raise UserError(f"no round {number!r} is stored (see `drawwatch draws list`)")
+        dist = get_distribution(session, row.distribution_as_on) if row.distribution_as_on else None
+        changes = draw_changes(session, row.id) if row.id is not None else []
+        if as_json:
+            data = draw_json(row)
+            data.update(
+                programs=row.programs,
+                url=row.url,
+                run_at=iso(row.run_at),
+                tie_break_text=row.tie_break_raw,
+                distribution_as_on=iso(row.distribution_as_on),
+                distribution=dist.counts if dist else None,
+                changes=[
+                    {"field": c.field, "old": c.old_value, "new": c.new_value, "at": iso(c.changed_at)}
+                    for c in changes
+                ],
+            )
+            click.echo(json.dumps(data, indent=2))
+        else:
+            click.echo(draw_detail(row, dist, changes))

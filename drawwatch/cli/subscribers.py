@@ -1,0 +1,282 @@
+"""`drawwatch subscribers`: people to alert."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from drawwatch.cli.base import (
+    CATEGORY_HELP,
+    NCLC_HELP,
+    NOC_HELP,
+    QUIET_HELP,
+    ZONE_HELP,
+    Context,
+    UserError,
+    friendly_errors,
+    iso,
+    parse_nocs,
+    pass_ctx,
+)
+
+
+@click.group()
+def subscribers() -> None:
+    """People to alert: their CRS score, round categories and notification URLs (apprise)."""
+
+
+def _subscriber_json(view: Any) -> dict[str, Any]:
+    from drawwatch.notify.channels import redact
+
+    return {
+        "id": view.id,
+        "name": view.name,
+        "crs": view.crs,
+        "categories": list(view.categories),
+        "urls": [redact(c.url) for c in view.channels],
+        "submitted_at": iso(view.submitted_at),
+        "active": view.active,
+        "language": view.language,
+        "quiet_hours": view.quiet_hours,
+        "timezone": view.time_zone,
+        "created_at": iso(view.created_at),
+    }
+
+
+@subscribers.command("add")
+@click.argument("name")
+@click.option("--crs", type=int, required=True, help="The subscriber's CRS score (0–1200).")
+@click.option("--category", "categories", multiple=True, metavar="KEY", help=CATEGORY_HELP)
+@click.option(
+    "--url", "urls", multiple=True, metavar="APPRISE_URL", help="Where to send alerts (repeatable)."
+)
+@click.option(
+    "--submitted-at",
+    metavar="ISO-8601",
+    help="Profile submission time with a zone (2026-03-01T18:34:05Z), for the tie-breaking rule.",
+)
+@click.option("--noc", "nocs", multiple=True, callback=parse_nocs, metavar="CODE:MONTHS", help=NOC_HELP)
+@click.option("--nclc-french", type=click.IntRange(0, 12), help=NCLC_HELP)
+@click.option("--quiet-hours", metavar="HH:MM-HH:MM", help=QUIET_HELP)
+@click.option("--timezone", "time_zone", metavar="ZONE", help=ZONE_HELP)
+@pass_ctx
+@friendly_errors
+def subscribers_add(
+    obj: Context,
+    name: str,
+    crs: int,
+    categories: tuple[str, ...],
+    urls: tuple[str, ...],
+    submitted_at: str | None,
+    nocs: list[tuple[str, int]],
+    nclc_french: int | None,
+    quiet_hours: str | None,
+    time_zone: str | None,
+) -> None:
+    """Add a subscriber and print their id. General rounds alert everyone; category rounds alert those with
+    that category, given with --category or derived from --noc occupations and --nclc-french."""
+    from drawwatch.app.derived import refresh_derived_categories
+    from drawwatch.app.importer import subscriber_input
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import add_subscriber
+
+    data = subscriber_input(
+        name=name,
+        crs=crs,
+        categories=categories,
+        urls=urls,
+        submitted_at=submitted_at,
+        occupations=nocs,
+        nclc_french=nclc_french,
+        quiet_hours=quiet_hours,
+        timezone=time_zone,
+    )
+    with session_scope(obj.engine) as session:
+        row = add_subscriber(session, data)
+        new_id = row.id
+        assert new_id is not None
+        refresh_derived_categories(session, subscriber_ids=[new_id])
+    click.echo(new_id)
+
+
+@subscribers.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (URLs redacted).")
+@click.option("--active/--inactive", default=None, help="Only active or only inactive subscribers.")
+@pass_ctx
+@friendly_errors
+def subscribers_list(obj: Context, as_json: bool, active: bool | None) -> None:
+    """List subscribers (notification URLs are always shown redacted)."""
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import list_subscribers
+
+    with session_scope(obj.engine) as session:
+        views = list_subscribers(session, active=active)
+    rows = [_subscriber_json(v) for v in views]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No subscribers yet: add one with `drawwatch subscribers add NAME --crs N --url URL`.")
+        return
+    for r in rows:
+        state = "" if r["active"] else "  (inactive)"
+        cats = ",".join(r["categories"]) or "general rounds only"
+        click.echo(f"{r['id']:>6}  {r['name']}  CRS {r['crs']}  [{cats}]  {len(r['urls'])} channel(s){state}")
+
+
+@subscribers.command("show")
+@click.argument("subscriber_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (URLs redacted).")
+@pass_ctx
+@friendly_errors
+def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
+    """Show one subscriber."""
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import get_subscriber
+
+    with session_scope(obj.engine) as session:
+        view = get_subscriber(session, subscriber_id)
+    if view is None:
+        raise UserError(f"no subscriber with id {subscriber_id}")
+    data = _subscriber_json(view) | {"unsubscribe_token": view.unsubscribe_token}
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    click.echo(f"Subscriber {data['id']}: {data['name']}{'' if data['active'] else ' (inactive)'}")
+    click.echo(f"  CRS:          {data['crs']}")
+    click.echo(f"  Categories:   {', '.join(data['categories']) or 'none (general rounds only)'}")
+    click.echo(
+        f"  Submitted at: {data['submitted_at'] or 'not saved (tie-break outcome unknown at the cut-off)'}"
+    )
+    quiet = f"{data['quiet_hours']} ({data['timezone']})" if data["quiet_hours"] else "none"
+    click.echo(f"  Quiet hours:  {quiet}")
+    click.echo(f"  Since:        {data['created_at']}")
+    click.echo(f"  Unsubscribe:  drawwatch subscribers unsubscribe {data['unsubscribe_token']}")
+    for url in data["urls"]:
+        click.echo(f"  Channel:      {url}")
+
+
+@subscribers.command("edit")
+@click.argument("subscriber_id", type=int)
+@click.option("--name", help="A new name.")
+@click.option("--crs", type=int, help="A new CRS score.")
+@click.option(
+    "--category", "categories", multiple=True, metavar="KEY", help="Replace the categories (repeatable)."
+)
+@click.option("--url", "urls", multiple=True, metavar="APPRISE_URL", help="Replace the URLs (repeatable).")
+@click.option("--submitted-at", metavar="ISO-8601", help="Profile submission time; '' clears it.")
+@click.option("--active/--inactive", default=None, help="Resume or pause alerts.")
+@click.option("--noc", "nocs", multiple=True, callback=parse_nocs, metavar="CODE:MONTHS", help=NOC_HELP)
+@click.option("--nclc-french", type=click.IntRange(0, 12), help=NCLC_HELP)
+@click.option("--quiet-hours", metavar="HH:MM-HH:MM", help=QUIET_HELP + " '' removes them.")
+@click.option("--timezone", "time_zone", metavar="ZONE", help=ZONE_HELP)
+@pass_ctx
+@friendly_errors
+def subscribers_edit(
+    obj: Context,
+    subscriber_id: int,
+    name: str | None,
+    crs: int | None,
+    categories: tuple[str, ...],
+    urls: tuple[str, ...],
+    submitted_at: str | None,
+    active: bool | None,
+    nocs: list[tuple[str, int]],
+    nclc_french: int | None,
+    quiet_hours: str | None,
+    time_zone: str | None,
+) -> None:
+    """Change a subscriber; options not given are left as they are."""
+    from drawwatch.app.importer import check_urls, parse_submitted_at
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import UNSET, edit_subscriber
+
+    changes: dict[str, Any] = {"name": name, "crs": crs, "active": active}
+    if categories:
+        changes["categories"] = [c.strip().lower() for c in categories]
+    if urls:
+        changes["urls"] = check_urls(urls)
+    changes["submitted_at"] = (
+        UNSET
+        if submitted_at is None
+        else (parse_submitted_at(submitted_at) if submitted_at.strip() else None)
+    )
+    if quiet_hours is not None:
+        changes["quiet_hours"] = quiet_hours.strip() or None
+    if time_zone is not None:
+        changes["time_zone"] = time_zone.strip() or None
+    with session_scope(obj.engine) as session:
+        try:
+            edit_subscriber(session, subscriber_id, **changes)
+        except LookupError:
+            raise UserError(f"no subscriber with id {subscriber_id}") from None
+    click.echo(f"Subscriber {subscriber_id} updated.")
+
+
+@subscribers.command("remove")
+@click.argument("subscriber_id", type=int)
+@click.option("--purge", is_flag=True, help="Delete the subscriber and their whole alert history for good.")
+@pass_ctx
+@friendly_errors
+def subscribers_remove(obj: Context, subscriber_id: int, purge: bool) -> None:
+    """Stop alerting a subscriber (kept, inactive), or delete every trace of them with --purge."""
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import remove_subscriber
+
+    with session_scope(obj.engine) as session:
+        try:
+            remove_subscriber(session, subscriber_id, purge=purge)
+        except LookupError:
+            raise UserError(f"no subscriber with id {subscriber_id}") from None
+    click.echo(
+        f"Subscriber {subscriber_id} {'deleted with their alert history' if purge else 'deactivated'}."
+    )
+
+
+@subscribers.command("unsubscribe")
+@click.argument("token")
+@pass_ctx
+@friendly_errors
+def subscribers_unsubscribe(obj: Context, token: str) -> None:
+    """Stop all alerts for the subscriber an unsubscribe code (from an alert's footer) belongs to.
+
+    The subscriber is deactivated and their undelivered alerts are cancelled; what was sent stays on record
+    (use `remove --purge` to delete everything). Running it again changes nothing.
+    """
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import find_by_token, remove_subscriber
+
+    with session_scope(obj.engine) as session:
+        view = find_by_token(session, token.strip())
+        if view is None:
+            raise UserError("no subscriber has this unsubscribe code (check it was copied whole)")
+        if not view.active:
+            click.echo(f"{view.name} (subscriber {view.id}) was already unsubscribed; nothing changed.")
+            return
+        cancelled = remove_subscriber(session, view.id)
+    pending = f"; {cancelled} undelivered alert(s) cancelled" if cancelled else ""
+    click.echo(f"Unsubscribed {view.name} (subscriber {view.id}): no further alerts{pending}.")
+
+
+@subscribers.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@pass_ctx
+@friendly_errors
+def subscribers_import(obj: Context, path: Path) -> None:
+    """Import many subscribers from a CSV or TOML file, all or nothing.
+
+    CSV header: name,crs,categories,urls,submitted_at (several categories or URLs in one cell separated by
+    spaces), optionally quiet_hours,timezone too. TOML: [[subscribers]] tables with the same keys (categories
+    and urls as arrays).
+    """
+    from drawwatch.app.importer import read_subscribers_file
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.subscribers import import_subscribers
+
+    rows = read_subscribers_file(path)
+    with session_scope(obj.engine) as session:
+        ids = import_subscribers(session, rows)
+    click.echo(f"Imported {len(ids)} subscriber(s) (ids {ids[0]}–{ids[-1]}).")
