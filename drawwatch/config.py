@@ -22,6 +22,7 @@ from pydantic_settings import (
 )
 
 from drawwatch import __version__
+from drawwatch.domain.errors import ConfigError
 
 IRCC_FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"
 PROJECT_URL = "https://github.com/drawwatch/drawwatch"
@@ -158,5 +159,5 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     path = config_file()
     if path is not None and not path.is_file():
-        raise ValueError(f"configuration file {path} (from DRAWWATCH_CONFIG) does not exist")
+        raise ConfigError(f"configuration file {path} (from DRAWWATCH_CONFIG) does not exist")
     return Settings(**overrides)

@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from drawwatch.domain.errors import InvalidInput
 from drawwatch.notify.channels import ChannelError, validate_url
 from drawwatch.storage.subscribers import SubscriberInput
 
 CSV_FIELDS = ("name", "crs", "categories", "urls", "submitted_at", "quiet_hours", "timezone")
 
 
-class FileProblem(ValueError):
+class FileProblem(InvalidInput):
     """A subscribers file that cannot be imported; ``problems`` lists every bad line."""
 
     def __init__(self, path: Path, problems: list[str]):
@@ -34,9 +35,9 @@ def parse_submitted_at(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ValueError(f"submitted_at {text!r} is not an ISO-8601 date and time") from None
+        raise InvalidInput(f"submitted_at {text!r} is not an ISO-8601 date and time") from None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"submitted_at {text!r} has no time zone: add Z for UTC or an offset like -04:00")
+        raise InvalidInput(f"submitted_at {text!r} has no time zone: add Z for UTC or an offset like -04:00")
     return value.astimezone(UTC)
 
 
@@ -47,7 +48,7 @@ def check_urls(urls: Iterable[str]) -> list[str]:
         try:
             validate_url(url)
         except ChannelError as exc:
-            raise ValueError(str(exc)) from None
+            raise InvalidInput(str(exc)) from None
         checked.append(url)
     return checked
 
@@ -69,12 +70,12 @@ def subscriber_input(
         try:
             crs = int(str(crs).strip())
         except ValueError:
-            raise ValueError(f"crs must be a whole number, got {crs!r}") from None
+            raise InvalidInput(f"crs must be a whole number, got {crs!r}") from None
     when: datetime | None
     if isinstance(submitted_at, datetime):
         when = submitted_at.astimezone(UTC) if submitted_at.tzinfo else None
         if when is None:
-            raise ValueError("submitted_at has no time zone: add Z for UTC or an offset")
+            raise InvalidInput("submitted_at has no time zone: add Z for UTC or an offset")
     else:
         when = parse_submitted_at(submitted_at) if submitted_at and str(submitted_at).strip() else None
     data = SubscriberInput(
@@ -95,14 +96,14 @@ def subscriber_input(
 def read_subscribers_file(path: Path) -> list[SubscriberInput]:
     """Read a ``.csv`` (header ``name,crs,categories,urls,submitted_at``) or ``.toml`` file of subscribers."""
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+        raise InvalidInput(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix == ".csv":
         entries = _csv_entries(path)
     elif suffix == ".toml":
         entries = _toml_entries(path)
     else:
-        raise ValueError(f"{path}: expected a .csv or .toml file")
+        raise InvalidInput(f"{path}: expected a .csv or .toml file")
     rows: list[SubscriberInput] = []
     problems: list[str] = []
     for where, entry in entries:
@@ -116,7 +117,7 @@ def read_subscribers_file(path: Path) -> list[SubscriberInput]:
     if problems:
         raise FileProblem(path, problems)
     if not rows:
-        raise ValueError(f"{path}: no subscribers in the file")
+        raise InvalidInput(f"{path}: no subscribers in the file")
     return rows
 
 
@@ -126,12 +127,12 @@ def _csv_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
         header = [h.strip() for h in reader.fieldnames or []]
         missing = [f for f in ("name", "crs", "urls") if f not in header]
         if missing:
-            raise ValueError(
+            raise InvalidInput(
                 f"{path}: the header must be {','.join(CSV_FIELDS)} (missing: {', '.join(missing)})"
             )
         unknown = [h for h in header if h not in CSV_FIELDS]
         if unknown:
-            raise ValueError(
+            raise InvalidInput(
                 f"{path}: unknown column(s) {', '.join(unknown)}; expected {','.join(CSV_FIELDS)}"
             )
         entries: list[tuple[str, dict[str, Any] | str]] = []
@@ -158,10 +159,10 @@ def _toml_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+        raise InvalidInput(f"{path}: not valid TOML: {exc}") from None
     items = data.get("subscribers", data.get("subscriber"))
     if not isinstance(items, list):
-        raise ValueError(
+        raise InvalidInput(
             f"{path}: expected [[subscribers]] tables with name, crs, categories, urls, submitted_at"
         )
     entries: list[tuple[str, dict[str, Any] | str]] = []

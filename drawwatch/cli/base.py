@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from drawwatch.config import Settings, load_settings
+from drawwatch.domain.errors import DrawwatchError
 from drawwatch.domain.vocabulary import SUBSCRIBABLE_KEYS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,7 +48,7 @@ def friendly_errors(func: F) -> F:
             raise UserError(
                 f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).strip()}"
             ) from None
-        except ValueError as exc:
+        except DrawwatchError as exc:  # the project's own errors only: anything else is a bug
             raise UserError(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]

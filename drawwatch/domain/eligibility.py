@@ -30,6 +30,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from drawwatch.domain.errors import InvalidInput
+
 __all__ = [
     "ELIGIBILITY_KEYS",
     "CategoryList",
@@ -74,7 +76,7 @@ _DIGITS_RE = re.compile(r"[0-9]+")
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
-class NoRulesError(ValueError):
+class NoRulesError(InvalidInput):
     """Asked for the rules on a day before category-based selection existed."""
 
 
@@ -83,13 +85,13 @@ def _check_code(value: object) -> str:
     if isinstance(value, str) and _CODE_RE.fullmatch(value):
         return value
     hint = " (give it as a string so leading zeros survive)" if isinstance(value, int) else ""
-    raise ValueError(f"NOC code must be 5 digits, got {value!r}{hint}")
+    raise InvalidInput(f"NOC code must be 5 digits, got {value!r}{hint}")
 
 
 def _check_months(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
-    raise ValueError(f"months must be a whole number ≥ 0, got {value!r}")
+    raise InvalidInput(f"months must be a whole number ≥ 0, got {value!r}")
 
 
 class Occupation(BaseModel):
@@ -281,14 +283,14 @@ def parse_noc_arg(text: str) -> NocExperience:
     Raises ValueError naming what is wrong, so the CLI can show the message as it is.
     """
     if not isinstance(text, str):
-        raise ValueError(f"expected CODE:MONTHS, e.g. 21231:14, got {text!r}")
+        raise InvalidInput(f"expected CODE:MONTHS, e.g. 21231:14, got {text!r}")
     code, sep, months = text.strip().partition(":")
     if not sep:
-        raise ValueError(f"expected CODE:MONTHS, e.g. 21231:14, got {text!r}")
+        raise InvalidInput(f"expected CODE:MONTHS, e.g. 21231:14, got {text!r}")
     code, months = code.strip(), months.strip()
     _check_code(code)
     if not _DIGITS_RE.fullmatch(months):
-        raise ValueError(f"months must be a whole number ≥ 0, got {months!r}")
+        raise InvalidInput(f"months must be a whole number ≥ 0, got {months!r}")
     return NocExperience(code=code, months=int(months))
 
 
@@ -427,7 +429,7 @@ def _check_nclc(value: int | None) -> int | None:
         return None
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_NCLC:
         return value
-    raise ValueError(f"NCLC must be a whole number from 0 to {MAX_NCLC}, got {value!r}")
+    raise InvalidInput(f"NCLC must be a whole number from 0 to {MAX_NCLC}, got {value!r}")
 
 
 def _conditions(rule: Rule) -> tuple[str, ...]:

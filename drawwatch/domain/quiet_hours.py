@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from drawwatch.domain.errors import InvalidInput
+
 _SPAN_RE: Final = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
@@ -55,23 +57,25 @@ def parse_time_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {name!r}: use an IANA name such as America/Toronto") from exc
+        raise InvalidInput(f"unknown time zone {name!r}: use an IANA name such as America/Toronto") from exc
 
 
 def parse_quiet_hours(span: str, time_zone: str | None) -> QuietHours:
     """``"22:00-07:00"`` in ``time_zone``; ValueError naming the problem (both are required)."""
     match = _SPAN_RE.match(span or "")
     if not match:
-        raise ValueError(f"quiet hours must look like 22:00-07:00 (24-hour local times), got {span!r}")
+        raise InvalidInput(f"quiet hours must look like 22:00-07:00 (24-hour local times), got {span!r}")
     hours_a, minutes_a, hours_b, minutes_b = (int(part) for part in match.groups())
     try:
         start, end = dt.time(hours_a, minutes_a), dt.time(hours_b, minutes_b)
     except ValueError as exc:
-        raise ValueError(f"quiet hours {span!r}: {exc}") from exc
+        raise InvalidInput(f"quiet hours {span!r}: {exc}") from exc
     if start == end:
-        raise ValueError(f"quiet hours {span!r} start and end at the same time")
+        raise InvalidInput(f"quiet hours {span!r} start and end at the same time")
     if not time_zone:
-        raise ValueError("quiet hours need the subscriber's time zone (an IANA name such as America/Toronto)")
+        raise InvalidInput(
+            "quiet hours need the subscriber's time zone (an IANA name such as America/Toronto)"
+        )
     return QuietHours(start, end, parse_time_zone(time_zone))
 
 

@@ -48,6 +48,7 @@ from apprise import Apprise, AppriseResultStatus, NotifyFormat
 from apprise.manager_plugins import NotificationManager
 from apprise.plugins.base import NotifyBase
 
+from drawwatch.domain.errors import InvalidInput
 from drawwatch.notify.message import RenderedMessage
 
 # Scheme -> body format. Email gets multipart text+HTML from the HTML body; Telegram gets parse_mode=HTML
@@ -71,7 +72,7 @@ _APPRISE_LOGGER: Final = "apprise"
 _MAX_CAPTURED: Final = 100  # lines kept per send: plenty for apprise's retries, bounded for stuck workers
 
 
-class ChannelError(ValueError):
+class ChannelError(InvalidInput):
     """A notification URL that apprise cannot use; the message names the scheme, never the URL."""
 
 

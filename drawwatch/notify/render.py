@@ -28,6 +28,7 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from drawwatch.domain.errors import ConfigError
 from drawwatch.notify.message import AlertContext, RenderedMessage
 
 DEFAULT_MAX_OUTPUT_BYTES: Final = 64 * 1024
@@ -57,7 +58,7 @@ _MONTHS: Final = (
 )
 
 
-class TemplateProblem(ValueError):
+class TemplateProblem(ConfigError):
     """A template could not be loaded or rendered; the message names the file and line when known."""
 
     def __init__(self, message: str, *, template: str | None = None, lineno: int | None = None) -> None:

@@ -25,6 +25,7 @@ from drawwatch.app.check import CheckSummary, run_check
 from drawwatch.app.deliver import deliver_due
 from drawwatch.app.operator import tell_operator_about_delivery
 from drawwatch.config import Settings
+from drawwatch.domain.errors import ConfigError
 
 log = logging.getLogger("drawwatch.daemon")
 
@@ -39,11 +40,11 @@ def check_trigger(settings: Settings, interval: float | None = None) -> BaseTrig
         try:
             triggers.append(CronTrigger.from_crontab(expression, timezone=UTC))
         except ValueError as exc:
-            raise ValueError(
+            raise ConfigError(
                 f"DRAWWATCH_SCHEDULE: {expression!r} is not a crontab expression: {exc}"
             ) from None
     if not triggers:
-        raise ValueError("DRAWWATCH_SCHEDULE is empty: give at least one crontab expression or an interval")
+        raise ConfigError("DRAWWATCH_SCHEDULE is empty: give at least one crontab expression or an interval")
     return OrTrigger(triggers, jitter=settings.jitter or None)
 
 

@@ -39,6 +39,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from drawwatch.domain.categories import classify, list_version
+from drawwatch.domain.errors import DrawwatchError
 from drawwatch.domain.rounds import NUMBER_RE, DrawItem, RejectedRound
 from drawwatch.scrapers.parsing import (
     constructed_round_url,
@@ -55,7 +56,7 @@ URL_FIELDS = ("drawNumberURL", "mitext", "DrawText1")
 _SHOWN_REASONS = 3  # malformed-round reasons quoted in a FeedError
 
 
-class FeedError(Exception):
+class FeedError(DrawwatchError):
     """The feed must not be used at all; ``str(error)`` is one line naming the problem, for a human."""
 
 

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from drawwatch.domain.categories import CATEGORY_LABELS
 from drawwatch.domain.clock import utcnow
+from drawwatch.domain.errors import InvalidInput
 from drawwatch.storage.db import begin_write
 from drawwatch.storage.matching import SETTINGS_CONDITIONS, eligibility_conditions, standing_case
 from drawwatch.storage.models import Draw, Subscriber, SubscriberCategory, new_unsubscribe_token
@@ -130,7 +131,7 @@ def backtest(session: Session, subscriber_id: int, *, last: int = 10) -> list[Ve
     One query. An empty list means no round is stored; an unknown subscriber raises ``LookupError``.
     """
     if last < 1:
-        raise ValueError(f"last must be at least 1, got {last}")
+        raise InvalidInput(f"last must be at least 1, got {last}")
     conditions = eligibility_conditions(Draw)
     # An alias: the EXISTS inside the "category" condition reads subscriber_category itself, and would be
     # correlated to (and so emptied by) a plain subscriber_category in this query's FROM.
@@ -212,7 +213,7 @@ def backtest_settings(
         problems.append(f"last must be at least 1, got {last}")
     found = [problem for problem in problems if problem]
     if found:
-        raise ValueError("; ".join(found))
+        raise InvalidInput("; ".join(found))
 
     begin_write(session)  # SQLite: take the writer lock before reading, as every write here does
     savepoint = session.begin_nested()

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlmodel import Session
 
 from drawwatch.domain.clock import utcnow
+from drawwatch.domain.errors import InvalidInput
 from drawwatch.domain.vocabulary import ALERT_STATUSES, RETRYABLE_STATUSES
 from drawwatch.storage.db import begin_write
 from drawwatch.storage.sql import ALERT as _ALERT
@@ -343,7 +344,7 @@ class AlertView:
 def list_alerts(session: Session, *, status: str | None = None, limit: int | None = None) -> list[AlertView]:
     """Outbox rows newest first, optionally of one status."""
     if status is not None and status not in ALERT_STATUSES:
-        raise ValueError(f"unknown alert status {status!r} (known: {', '.join(ALERT_STATUSES)})")
+        raise InvalidInput(f"unknown alert status {status!r} (known: {', '.join(ALERT_STATUSES)})")
     stmt = (
         select(
             _ALERT.c.id,

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from drawwatch.domain.clock import utcnow
+from drawwatch.domain.errors import InvalidInput
 from drawwatch.domain.quiet_hours import parse_quiet_hours, parse_time_zone
 from drawwatch.domain.vocabulary import MAX_CRS, RETRYABLE_STATUSES
 from drawwatch.domain.vocabulary import SUBSCRIBABLE_KEYS as SUBSCRIBABLE_CATEGORIES
@@ -185,10 +186,10 @@ class SubscriberInput:
         """Raise ``ValueError`` naming the field(s) at fault: ``crs must be between 0 and 1200, got 1500``."""
         problems = self.problems()
         if problems:
-            raise ValueError("; ".join(problems))
+            raise InvalidInput("; ".join(problems))
 
 
-class ImportProblem(ValueError):
+class ImportProblem(InvalidInput):
     """An import was refused: ``problems`` lists every bad row as (1-based row number, message)."""
 
     def __init__(self, problems: list[tuple[int, str]]) -> None:
@@ -383,7 +384,7 @@ def edit_subscriber(
     ]
     found = [problem for problem in problems if problem]
     if found:
-        raise ValueError("; ".join(found))
+        raise InvalidInput("; ".join(found))
 
     begin_write(session)
     subscriber = _load_for_update(session, subscriber_id)
@@ -393,7 +394,7 @@ def edit_subscriber(
         new_zone = subscriber.timezone if isinstance(time_zone, _Unset) else time_zone
         problem = _quiet_problem(new_quiet, new_zone)
         if problem:
-            raise ValueError(problem)
+            raise InvalidInput(problem)
         subscriber.quiet_hours, subscriber.timezone = _normal_quiet(new_quiet, new_zone)
     if name is not None:
         subscriber.name = name.strip()
