@@ -27,7 +27,7 @@ from drawwatch.storage.checks import finish_check, start_check  # noqa: E402
 from drawwatch.storage.db import make_engine, session_scope  # noqa: E402
 from drawwatch.storage.matching import queue_round_alerts  # noqa: E402
 from drawwatch.storage.migrate import init_schema  # noqa: E402
-from drawwatch.storage.rounds import draws_by_ids, sync_draws  # noqa: E402
+from drawwatch.storage.rounds import rounds_by_ids, sync_rounds  # noqa: E402
 from drawwatch.storage.subscribers import SubscriberInput, import_subscribers  # noqa: E402
 from tests.conftest import feed_bytes  # noqa: E402
 from tests.notify_peers import WebhookServer  # noqa: E402
@@ -39,15 +39,15 @@ def prepare(url: str, hook: WebhookServer, count: int) -> int:
     old, new = parse_feed(feed_bytes(434)).rounds, parse_feed(feed_bytes(437)).rounds
     with session_scope(engine) as s:
         check = start_check(s, "bench")
-        sync_draws(s, old, check=check)
+        sync_rounds(s, old, check=check)
         finish_check(s, check, outcome="ok")
     rows = [SubscriberInput(f"s{i}", 800, ["pnp"], [hook.url(f"/s{i}")]) for i in range(count)]
     with session_scope(engine) as s:
         import_subscribers(s, rows)
     with session_scope(engine) as s:
         check = start_check(s, "bench")
-        result = sync_draws(s, new, check=check)
-        queued = queue_round_alerts(s, draws_by_ids(s, result.new_ids))
+        result = sync_rounds(s, new, check=check)
+        queued = queue_round_alerts(s, rounds_by_ids(s, result.new_ids))
         finish_check(s, check, outcome="ok")
     engine.dispose()
     return queued

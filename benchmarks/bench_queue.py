@@ -49,7 +49,7 @@ from drawwatch.domain.clock import utcnow  # noqa: E402
 from drawwatch.storage.db import make_engine, session_scope  # noqa: E402
 from drawwatch.storage.matching import queue_corrections, queue_round_alerts  # noqa: E402
 from drawwatch.storage.migrate import init_schema  # noqa: E402
-from drawwatch.storage.models import Alert, Draw, Subscriber, SubscriberCategory, SubscriberChannel  # noqa: E402
+from drawwatch.storage.models import Alert, Round, Subscriber, SubscriberCategory, SubscriberChannel  # noqa: E402
 from drawwatch.storage.outbox import claim_due  # noqa: E402
 from drawwatch.storage.subscribers import SubscriberInput, import_subscribers  # noqa: E402
 
@@ -144,7 +144,7 @@ def load_subscribers(engine: Engine, count: int, seed: int = 1) -> None:
 
 def add_round(engine: Engine) -> int:
     with session_scope(engine) as session:
-        draw = Draw(
+        round_ = Round(
             number="999",
             number_int=999,
             date=date(2026, 3, 4),
@@ -157,10 +157,10 @@ def add_round(engine: Engine) -> int:
             url="https://www.canada.ca/round-999",
             first_seen_at=utcnow(),
         )
-        session.add(draw)
+        session.add(round_)
         session.flush()
-        assert draw.id is not None
-        return draw.id
+        assert round_.id is not None
+        return round_.id
 
 
 # --- the measured steps --------------------------------------------------------------------------------
@@ -170,12 +170,12 @@ def queue_in_this_process(url: str, draw_id: int) -> dict[str, Any]:
     """Queue one round's alerts (the child process's whole job) and report time and memory."""
     engine = make_engine(url)
     with session_scope(engine) as session:
-        session.get_one(Draw, draw_id)  # connect and import everything before the "before" figures
+        session.get_one(Round, draw_id)  # connect and import everything before the "before" figures
     rss_before, peak_before = rss_mib(), peak_rss_mib()
     tracemalloc.start()
     started = time.perf_counter()
     with session_scope(engine) as session:
-        queued = queue_round_alerts(session, [session.get_one(Draw, draw_id)])
+        queued = queue_round_alerts(session, [session.get_one(Round, draw_id)])
     seconds = time.perf_counter() - started
     _, python_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -219,9 +219,9 @@ def time_corrections(engine: Engine, draw_id: int) -> dict[str, Any]:
     for label, revision in (("corrections", 1), ("corrections_again", 1)):
         started = time.perf_counter()
         with session_scope(engine) as session:
-            draw = session.get_one(Draw, draw_id)
-            draw.crs = 482  # the correction (values do not matter to the queueing cost)
-            queued = queue_corrections(session, draw, revision=revision)
+            round_ = session.get_one(Round, draw_id)
+            round_.crs = 482  # the correction (values do not matter to the queueing cost)
+            queued = queue_corrections(session, round_, revision=revision)
         figures[f"{label}_seconds"] = time.perf_counter() - started
         figures[label] = queued
     return figures

@@ -51,7 +51,7 @@ def ingest(url: str) -> None:
     from drawwatch.storage.checks import finish_check, start_check
     from drawwatch.storage.db import make_engine, session_scope
     from drawwatch.storage.migrate import init_schema
-    from drawwatch.storage.rounds import sync_draws
+    from drawwatch.storage.rounds import sync_rounds
 
     engine = make_engine(url)
     try:
@@ -59,7 +59,7 @@ def ingest(url: str) -> None:
         feed = parse_feed(feed_bytes(437))
         with session_scope(engine) as session:
             check = start_check(session, feed_path(437).as_uri())
-            result = sync_draws(session, feed.rounds, check=check)
+            result = sync_rounds(session, feed.rounds, check=check)
             finish_check(
                 session, check, outcome="ok", rounds_in_feed=len(feed.rounds), new_count=len(result.new)
             )

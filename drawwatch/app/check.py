@@ -22,7 +22,7 @@ from drawwatch.app.derived import refresh_derived_categories
 from drawwatch.app.operator import tell_operator_about_check, tell_operator_about_delivery
 from drawwatch.config import Settings
 from drawwatch.domain.clock import utcnow
-from drawwatch.domain.rounds import DrawItem
+from drawwatch.domain.rounds import RoundItem
 from drawwatch.notify.correction import material_changes
 from drawwatch.scrapers.fetch import FetchResult, fetch_feed
 from drawwatch.storage.checks import (
@@ -37,10 +37,10 @@ from drawwatch.storage.matching import queue_corrections, queue_round_alerts
 from drawwatch.storage.models import CheckRun
 from drawwatch.storage.rounds import (
     SyncResult,
-    count_draws,
-    draws_by_ids,
+    count_rounds,
     first_unknown_names,
-    sync_draws,
+    rounds_by_ids,
+    sync_rounds,
 )
 
 log = logging.getLogger("drawwatch.check")
@@ -92,7 +92,7 @@ class CheckSummary:
         return asdict(self)
 
 
-def rounds_hash(rounds: list[DrawItem]) -> str:
+def rounds_hash(rounds: list[RoundItem]) -> str:
     """A digest of the parsed rounds, independent of the feed's layout (indentation, CRLF, key order)."""
     digest = hashlib.sha256()
     for item in sorted(rounds, key=lambda r: r.sort_key):
@@ -163,7 +163,7 @@ def _store(
             begin_write(session)  # one writer at a time: the failure streak below is read, then reset
             check = session.get_one(CheckRun, check_id)
             summary.baseline = check.baseline
-            stored = count_draws(session)
+            stored = count_rounds(session)
             summary.stored_rounds = stored
             summary.error = result.error or _refusal(result, stored, settings.max_shrink)
             if summary.error is None and result.not_modified:
@@ -186,13 +186,13 @@ def _store(
 
 
 def _sync(session: Session, check: CheckRun, result: FetchResult, summary: CheckSummary) -> None:
-    sync = sync_draws(session, result.rounds, check=check)
+    sync = sync_rounds(session, result.rounds, check=check)
     # The diff step: alerts for new rounds are queued in the very transaction that stores them.
     if sync.new_ids and not check.baseline:
-        new_draws = draws_by_ids(session, sync.new_ids)
+        new_rounds = rounds_by_ids(session, sync.new_ids)
         # Subscribers defined by occupation get the categories of the lists in force for these rounds.
-        refresh_derived_categories(session, on=max(d.date for d in new_draws))
-        summary.alerts["queued"] = queue_round_alerts(session, new_draws)
+        refresh_derived_categories(session, on=max(d.date for d in new_rounds))
+        summary.alerts["queued"] = queue_round_alerts(session, new_rounds)
     if sync.changed and not check.baseline:
         _queue_corrections(session, check, sync, summary)
     summary.stale_feed = sync.stale
@@ -209,14 +209,14 @@ def _queue_corrections(session: Session, check: CheckRun, sync: SyncResult, summ
     subscribers the corrected round now alerts (recent rounds only), all in this check's transaction."""
     assert check.id is not None
     corrected = [
-        draw
-        for number, draw in sync.changed_draws.items()
-        if material_changes(sync.changed[number], tie_break_now=draw.tie_break)
+        round_
+        for number, round_ in sync.changed_rounds.items()
+        if material_changes(sync.changed[number], tie_break_now=round_.tie_break)
     ]
     recent_since = utcnow() - NEWLY_ELIGIBLE_WINDOW
-    for draw in corrected:
-        summary.alerts["corrections"] += queue_corrections(session, draw, revision=check.id)
-    newly = [draw for draw in corrected if draw.first_seen_at >= recent_since]
+    for round_ in corrected:
+        summary.alerts["corrections"] += queue_corrections(session, round_, revision=check.id)
+    newly = [round_ for round_ in corrected if round_.first_seen_at >= recent_since]
     summary.alerts["queued"] += queue_round_alerts(session, newly)
 
 
@@ -273,7 +273,7 @@ def _record_failure(engine: Engine, check_id: int, result: FetchResult, error: s
         log.exception("could not record the failed check either")
 
 
-def _round_brief(item: DrawItem) -> dict[str, Any]:
+def _round_brief(item: RoundItem) -> dict[str, Any]:
     return {
         "number": item.number,
         "date": item.date.isoformat(),

@@ -53,7 +53,7 @@ from drawwatch.storage.outbox import (
     mark_failed,
     mark_sent,
 )
-from drawwatch.storage.rounds import draw_changes
+from drawwatch.storage.rounds import round_changes
 
 log = logging.getLogger("drawwatch.deliver")
 
@@ -120,17 +120,17 @@ def unsubscribe_hint(settings: Settings, token: str) -> str:
 
 def round_info(alert: ClaimedAlert) -> RoundInfo:
     return RoundInfo(
-        number=alert.draw_number,
-        date=alert.draw_date,
-        name=alert.draw_name,
-        category=alert.draw_category,
-        category_label=CATEGORY_LABELS.get(alert.draw_category, alert.draw_category),
-        list_version=alert.draw_list_version,
-        crs=alert.draw_crs,
-        invitations=alert.draw_invitations,
-        tie_break=alert.draw_tie_break,
-        tie_break_raw=alert.draw_tie_break_raw,
-        url=alert.draw_url,
+        number=alert.round_number,
+        date=alert.round_date,
+        name=alert.round_name,
+        category=alert.round_category,
+        category_label=CATEGORY_LABELS.get(alert.round_category, alert.round_category),
+        list_version=alert.round_list_version,
+        crs=alert.round_crs,
+        invitations=alert.round_invitations,
+        tie_break=alert.round_tie_break,
+        tie_break_raw=alert.round_tie_break_raw,
+        url=alert.round_url,
     )
 
 
@@ -149,7 +149,7 @@ def correction_context(
     alert: ClaimedAlert, changes: list[StoredChange], settings: Settings
 ) -> CorrectionContext:
     """The notice for a correction alert; ``changes`` are the ``draw_change`` rows of its revision."""
-    shown = material_changes(changes, tie_break_now=alert.draw_tie_break)
+    shown = material_changes(changes, tie_break_now=alert.round_tie_break)
     return CorrectionContext(
         round=round_info(alert),
         changes=tuple(change_line(change) for change in shown),
@@ -257,7 +257,7 @@ async def _deliver_one(
 
 def _describe(alert: ClaimedAlert) -> str:
     what = "correction of round" if alert.kind == "correction" else "round"
-    return f"{what} {alert.draw_number} to subscriber {alert.subscriber_id}"
+    return f"{what} {alert.round_number} to subscriber {alert.subscriber_id}"
 
 
 def _rate_limited_until(result: ChannelResult, settings: Settings, now: datetime) -> datetime | None:
@@ -304,7 +304,7 @@ def render_claimed(
     """The message for a claimed alert: the round alert, or a correction notice (which reads what changed)."""
     if alert.kind == "correction":
         with session_scope(engine) as session:
-            rows = draw_changes(session, alert.draw_id, check_id=alert.revision)
+            rows = round_changes(session, alert.draw_id, check_id=alert.revision)
             changes = [StoredChange.decode(row.field, row.old_value, row.new_value) for row in rows]
         return render_correction(renderer, correction_context(alert, changes, settings))
     return renderer.render_alert(alert_context(alert, settings))
@@ -347,7 +347,7 @@ def _record(
             if mark_sent(session, alert.alert_id, worker=worker, now=now):
                 log.info(
                     "sent round %s alert to subscriber %s via %s",
-                    alert.draw_number,
+                    alert.round_number,
                     alert.subscriber_id,
                     result.url,
                 )
@@ -367,7 +367,7 @@ def _record(
         log.warning(
             "alert %s (round %s, subscriber %s) via %s failed: %s; now %s",
             alert.alert_id,
-            alert.draw_number,
+            alert.round_number,
             alert.subscriber_id,
             result.url,
             result.error or result.status,

@@ -9,19 +9,19 @@ from drawwatch.domain.rounds import DISTRIBUTION_BANDS
 
 if TYPE_CHECKING:
     from drawwatch.app.check import CheckSummary
-    from drawwatch.storage.models import Draw, DrawChange, PoolDistribution
+    from drawwatch.storage.models import PoolDistribution, Round, RoundChange
 
 
-def draw_json(draw: Draw) -> dict[str, Any]:
+def round_json(round_: Round) -> dict[str, Any]:
     """The stable JSON shape of a round (PRODUCT.md): other tools rely on these keys."""
     return {
-        "number": draw.number,
-        "date": draw.date.isoformat(),
-        "name": draw.name,
-        "category": draw.category,
-        "crs": draw.crs,
-        "invitations": draw.invitations,
-        "tie_break": draw.tie_break.isoformat() if draw.tie_break else None,
+        "number": round_.number,
+        "date": round_.date.isoformat(),
+        "name": round_.name,
+        "category": round_.category,
+        "crs": round_.crs,
+        "invitations": round_.invitations,
+        "tie_break": round_.tie_break.isoformat() if round_.tie_break else None,
     }
 
 
@@ -29,7 +29,7 @@ def _label(category: str) -> str:
     return CATEGORY_LABELS.get(category, category)
 
 
-def draws_table(rows: list[Draw]) -> str:
+def rounds_table(rows: list[Round]) -> str:
     header = ("#", "Date", "Category", "CRS", "Invited", "Round name")
     body = [
         (
@@ -54,20 +54,22 @@ def draws_table(rows: list[Draw]) -> str:
     return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *(fmt(r) for r in body)])
 
 
-def draw_detail(draw: Draw, dist: PoolDistribution | None, changes: list[DrawChange]) -> str:
-    tie = draw.tie_break.strftime("%Y-%m-%d %H:%M:%S UTC") if draw.tie_break else None
+def round_detail(round_: Round, dist: PoolDistribution | None, changes: list[RoundChange]) -> str:
+    tie = round_.tie_break.strftime("%Y-%m-%d %H:%M:%S UTC") if round_.tie_break else None
     if tie is None:
-        tie = f"not parsed ({draw.tie_break_raw!r})" if draw.tie_break_raw.strip() else "not published"
-    run_at = draw.run_at.strftime("%Y-%m-%d %H:%M:%S UTC") if draw.run_at else (draw.run_at_raw or "unknown")
+        tie = f"not parsed ({round_.tie_break_raw!r})" if round_.tie_break_raw.strip() else "not published"
+    run_at = (
+        round_.run_at.strftime("%Y-%m-%d %H:%M:%S UTC") if round_.run_at else (round_.run_at_raw or "unknown")
+    )
     lines = [
-        f"Round #{draw.number} — {draw.date.isoformat()}",
-        f"  Type:         {draw.name} ({_label(draw.category)})",
-        f"  CRS cut-off:  {draw.crs}",
-        f"  Invitations:  {draw.invitations:,}",
+        f"Round #{round_.number} — {round_.date.isoformat()}",
+        f"  Type:         {round_.name} ({_label(round_.category)})",
+        f"  CRS cut-off:  {round_.crs}",
+        f"  Invitations:  {round_.invitations:,}",
         f"  Tie-break:    {tie}",
         f"  Round ran:    {run_at}",
-        f"  Programs:     {draw.programs or '—'}",
-        f"  Page:         {draw.url}",
+        f"  Programs:     {round_.programs or '—'}",
+        f"  Page:         {round_.url}",
     ]
     if dist is None:
         lines.append("  Pool:         distribution not published for this round")

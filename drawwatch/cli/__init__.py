@@ -17,7 +17,7 @@ from drawwatch.cli.check import check, deliver, health, run
 from drawwatch.cli.db import db
 from drawwatch.cli.eligibility import eligibility
 from drawwatch.cli.report import report
-from drawwatch.cli.rounds import draws
+from drawwatch.cli.rounds import rounds
 from drawwatch.cli.subscribers import subscribers
 
 
@@ -43,7 +43,7 @@ def cli(ctx: click.Context, verbose: int, log_format: str) -> None:
     ctx.obj = Context()
 
 
-for command in (check, draws, run, health, deliver, subscribers, alerts, notify, eligibility, db, report):
+for command in (check, rounds, run, health, deliver, subscribers, alerts, notify, eligibility, db, report):
     cli.add_command(command)
 subscribers.add_command(backtest)
 

@@ -41,7 +41,7 @@ def alerts_list(obj: Context, status: str | None, limit: int, as_json: bool) -> 
             "id": v.id,
             "subscriber": v.subscriber_id,
             "subscriber_name": v.subscriber_name,
-            "round": v.draw_number,
+            "round": v.round_number,
             "channel": v.channel_id,
             "kind": v.kind,
             "tie": v.tie,

@@ -7,7 +7,7 @@ from datetime import date
 
 import click
 
-from drawwatch.app.display import draw_detail, draw_json, draws_table
+from drawwatch.app.display import round_detail, round_json, rounds_table
 from drawwatch.cli.base import (
     Context,
     UserError,
@@ -19,12 +19,12 @@ from drawwatch.cli.base import (
 from drawwatch.domain.categories import CATEGORY_KEYS
 
 
-@click.group()
-def draws() -> None:
+@click.group("draws")
+def rounds() -> None:
     """Stored rounds of invitations."""
 
 
-@draws.command("list")
+@rounds.command("list")
 @click.option("--category", type=click.Choice(CATEGORY_KEYS), help="Only rounds of this category.")
 @click.option("--since", callback=parse_day, metavar="YYYY-MM-DD", help="Only rounds on or after this date.")
 @click.option(
@@ -35,50 +35,50 @@ def draws() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 @pass_ctx
 @friendly_errors
-def draws_list(
+def rounds_list(
     obj: Context, category: str | None, since: date | None, limit: int | None, as_json: bool
 ) -> None:
     """List stored rounds, newest first."""
     from drawwatch.storage.db import session_scope
-    from drawwatch.storage.rounds import count_draws, list_draws
+    from drawwatch.storage.rounds import count_rounds, list_rounds
 
     shown = limit if limit is not None else (0 if as_json else 25)
     with session_scope(obj.engine) as session:
-        rows = list_draws(session, category=category, since=since, limit=shown + 1 if shown else None)
+        rows = list_rounds(session, category=category, since=since, limit=shown + 1 if shown else None)
         more = bool(shown) and len(rows) > shown
         rows = rows[:shown] if shown else rows
         if as_json:
-            click.echo(json.dumps([draw_json(r) for r in rows], indent=2))
+            click.echo(json.dumps([round_json(r) for r in rows], indent=2))
             return
         if not rows:
-            total = count_draws(session)
+            total = count_rounds(session)
             click.echo(
                 "No rounds stored yet: run `drawwatch check` first." if not total else "No rounds match."
             )
             return
-        click.echo(draws_table(rows))
+        click.echo(rounds_table(rows))
     if more:
         click.echo(f"(newest {shown} shown; --limit N for more, --limit 0 for all)")
 
 
-@draws.command("show")
+@rounds.command("show")
 @click.argument("number")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @pass_ctx
 @friendly_errors
-def draws_show(obj: Context, number: str, as_json: bool) -> None:
+def rounds_show(obj: Context, number: str, as_json: bool) -> None:
     """Show one round (e.g. 437 or 91a) with its tie-break time, pool distribution and correction history."""
     from drawwatch.storage.db import session_scope
-    from drawwatch.storage.rounds import draw_changes, get_distribution, get_draw
+    from drawwatch.storage.rounds import get_distribution, get_round, round_changes
 
     with session_scope(obj.engine) as session:
-        row = get_draw(session, number.strip().lstrip("#"))
+        row = get_round(session, number.strip().lstrip("#"))
         if row is None:
             raise UserError(f"no round {number!r} is stored (see `drawwatch draws list`)")
         dist = get_distribution(session, row.distribution_as_on) if row.distribution_as_on else None
-        changes = draw_changes(session, row.id) if row.id is not None else []
+        changes = round_changes(session, row.id) if row.id is not None else []
         if as_json:
-            data = draw_json(row)
+            data = round_json(row)
             data.update(
                 programs=row.programs,
                 url=row.url,
@@ -93,4 +93,4 @@ def draws_show(obj: Context, number: str, as_json: bool) -> None:
             )
             click.echo(json.dumps(data, indent=2))
         else:
-            click.echo(draw_detail(row, dist, changes))
+            click.echo(round_detail(row, dist, changes))

@@ -83,36 +83,36 @@ _VERSION = re.compile(r"\bversion\s*(\d+)\b", re.IGNORECASE)
 _YEAR_ISSUE = re.compile(r"\(\s*(\d{4})\s*[-–]\s*(\d+)\s*\)")
 
 
-def normalize_name(draw_name: str) -> str:
-    """Drop accents, lower-case ``draw_name`` and turn every run of punctuation/space into one space.
+def normalize_name(round_name: str) -> str:
+    """Drop accents, lower-case ``round_name`` and turn every run of punctuation/space into one space.
 
     IRCC writes the same round type as "French language proficiency" and "French-Language proficiency",
     "Trade occupations" and "Trades Occupations" ("Métiers" in French): rules match this form, never the raw
     text.
     """
-    unaccented = "".join(c for c in unicodedata.normalize("NFKD", draw_name) if not unicodedata.combining(c))
+    unaccented = "".join(c for c in unicodedata.normalize("NFKD", round_name) if not unicodedata.combining(c))
     return _NON_WORD.sub(" ", unaccented.lower()).strip()
 
 
-def classify(draw_name: str) -> str:
+def classify(round_name: str) -> str:
     """The category key of IRCC's free-text ``drawName``; ``"other"`` when no rule recognises it."""
-    name = normalize_name(draw_name)
+    name = normalize_name(round_name)
     for key, pattern in CATEGORY_RULES:
         if pattern.search(name):
             return key
     return "other"
 
 
-def list_version(draw_name: str) -> str | None:
-    """The occupation-list version named in ``draw_name``, normalized; None when the name has none.
+def list_version(round_name: str) -> str | None:
+    """The occupation-list version named in ``round_name``, normalized; None when the name has none.
 
     "Trade occupations (Version 2)" → "Version 2"; "Trades Occupations, 2026-Version 3" → "2026-Version 3";
     the pre-2024 style "STEM occupations (2023-1)" → "2023-1".
     """
-    if match := _YEAR_VERSION.search(draw_name):
+    if match := _YEAR_VERSION.search(round_name):
         return f"{match.group(1)}-Version {int(match.group(2))}"
-    if match := _VERSION.search(draw_name):
+    if match := _VERSION.search(round_name):
         return f"Version {int(match.group(1))}"
-    if match := _YEAR_ISSUE.search(draw_name):
+    if match := _YEAR_ISSUE.search(round_name):
         return f"{match.group(1)}-{int(match.group(2))}"
     return None

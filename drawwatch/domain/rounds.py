@@ -1,4 +1,4 @@
-"""Items the rounds spider yields: one validated :class:`DrawItem` per round, and a record for each round or
+"""Items the rounds spider yields: one validated :class:`RoundItem` per round, and a record for each round or
 fetch that could not be used. These are the only contract between the scrapers and the rest of drawwatch.
 """
 
@@ -46,7 +46,7 @@ def number_sort_key(number: str) -> tuple[int, str]:
     return int(match.group(1)), match.group(2)
 
 
-class DrawItem(BaseModel):
+class RoundItem(BaseModel):
     """One round of invitations as published, validated. Raw texts are kept beside what was parsed from them."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -95,7 +95,7 @@ class DrawItem(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _distribution_date(self) -> DrawItem:
+    def _distribution_date(self) -> RoundItem:
         if self.distribution is not None and self.distribution_as_on is None:
             raise ValueError("a published distribution needs its as-on date")
         return self

@@ -29,19 +29,19 @@ from typing import TYPE_CHECKING, Final
 from markupsafe import Markup
 
 from drawwatch import __version__
-from drawwatch.app.display import draw_json
+from drawwatch.app.display import round_json
 from drawwatch.domain.categories import CATEGORY_KEYS, CATEGORY_LABELS
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.rounds import DISTRIBUTION_BANDS, SUBTOTAL_BANDS
 from drawwatch.storage.db import session_scope
-from drawwatch.storage.rounds import get_distribution, list_draws
+from drawwatch.storage.rounds import get_distribution, list_rounds
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlmodel import Session
 
     from drawwatch.report.charts import Band, Point
-    from drawwatch.storage.models import Draw, PoolDistribution
+    from drawwatch.storage.models import PoolDistribution, Round
 
 INDEX_TEMPLATE: Final = "report/index.html.j2"
 CATEGORY_TEMPLATE: Final = "report/category.html.j2"
@@ -208,10 +208,10 @@ def _write_report(
 
     now = utcnow().replace(microsecond=0)
     with session_scope(engine) as session:
-        draws = list_draws(session)
-        distribution = _latest_distribution(session, draws)
+        rounds = list_rounds(session)
+        distribution = _latest_distribution(session, rounds)
 
-    rows = _rows(draws)
+    rows = _rows(rounds)
     categories = _categories(rows)
     pool = _pool(distribution, crs)
     renderer = Renderer(templates_dir, max_output_bytes=MAX_PAGE_BYTES)
@@ -279,8 +279,8 @@ def _write_report(
         },
     )
     written.append(_write(out_dir / "feed.atom", feed))
-    written.append(_write(out_dir / "rounds.json", exports_json(draws)))
-    written.append(_write(out_dir / "rounds.csv", exports_csv(draws)))
+    written.append(_write(out_dir / "rounds.json", exports_json(rounds)))
+    written.append(_write(out_dir / "rounds.csv", exports_csv(rounds)))
     return ReportResult(
         out_dir=out_dir,
         files=written,
@@ -291,18 +291,18 @@ def _write_report(
     )
 
 
-def exports_json(draws: Iterable[Draw]) -> str:
+def exports_json(rounds: Iterable[Round]) -> str:
     """Every round, newest first, exactly as ``drawwatch draws list --json --limit 0`` prints it."""
-    return json.dumps([draw_json(d) for d in draws], indent=2) + "\n"
+    return json.dumps([round_json(d) for d in rounds], indent=2) + "\n"
 
 
-def exports_csv(draws: Iterable[Draw]) -> str:
+def exports_csv(rounds: Iterable[Round]) -> str:
     """The same rows as :func:`exports_json` as RFC 4180 CSV; a missing tie-break is an empty cell."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
-    for draw in draws:
-        row = draw_json(draw)
+    for round_ in rounds:
+        row = round_json(round_)
         writer.writerow({key: "" if row[key] is None else row[key] for key in EXPORT_FIELDS})
     return buffer.getvalue()
 
@@ -334,53 +334,55 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _latest_distribution(session: Session, draws: Sequence[Draw]) -> PoolDistribution | None:
+def _latest_distribution(session: Session, rounds: Sequence[Round]) -> PoolDistribution | None:
     """The pool snapshot of the newest round that has one (rounds of one week share it)."""
     tried: set[date] = set()
-    for draw in draws:
-        if draw.distribution_as_on is None or draw.distribution_as_on in tried:
+    for round_ in rounds:
+        if round_.distribution_as_on is None or round_.distribution_as_on in tried:
             continue
-        tried.add(draw.distribution_as_on)
-        found = get_distribution(session, draw.distribution_as_on)
+        tried.add(round_.distribution_as_on)
+        found = get_distribution(session, round_.distribution_as_on)
         if found is not None:
             return found
     return None
 
 
-def _rows(draws: Sequence[Draw]) -> list[RoundRow]:
+def _rows(rounds: Sequence[Round]) -> list[RoundRow]:
     from drawwatch.report.charts import CATEGORY_STYLES
 
-    total = len(draws)
+    total = len(rounds)
     rows = []
-    for i, draw in enumerate(draws):
-        colour = CATEGORY_STYLES.get(draw.category, CATEGORY_STYLES["other"])[0]
-        run_at = draw.run_at.astimezone(UTC) if draw.run_at else None
-        tie_break = draw.tie_break.astimezone(UTC) if draw.tie_break else None
-        midnight = datetime(draw.date.year, draw.date.month, draw.date.day, tzinfo=UTC)
+    for i, round_ in enumerate(rounds):
+        colour = CATEGORY_STYLES.get(round_.category, CATEGORY_STYLES["other"])[0]
+        run_at = round_.run_at.astimezone(UTC) if round_.run_at else None
+        tie_break = round_.tie_break.astimezone(UTC) if round_.tie_break else None
+        midnight = datetime(round_.date.year, round_.date.month, round_.date.day, tzinfo=UTC)
         # drawDateTime is free text, once plainly wrong (#357 ran "July 12" for a July 22 round): it dates the
         # entry only when it falls on the round's day or the next (IRCC's dates are Ottawa time).
         trusted = run_at is not None and midnight <= run_at < midnight + timedelta(days=2)
         rows.append(
             RoundRow(
-                number=draw.number,
+                number=round_.number,
                 rank=total - i,
-                date=draw.date,
-                name=draw.name,
-                category=draw.category,
-                label=CATEGORY_LABELS.get(draw.category, draw.category),
-                short=SHORT_LABELS.get(draw.category, draw.category),
+                date=round_.date,
+                name=round_.name,
+                category=round_.category,
+                label=CATEGORY_LABELS.get(round_.category, round_.category),
+                short=SHORT_LABELS.get(round_.category, round_.category),
                 colour=colour,
-                crs=draw.crs,
-                invitations=draw.invitations,
+                crs=round_.crs,
+                invitations=round_.invitations,
                 tie_break=tie_break,
-                tie_break_raw=draw.tie_break_raw,
-                tie_break_text=f"{tie_break:%Y-%m-%d %H:%M:%S}" if tie_break else (draw.tie_break_raw or "—"),
+                tie_break_raw=round_.tie_break_raw,
+                tie_break_text=f"{tie_break:%Y-%m-%d %H:%M:%S}"
+                if tie_break
+                else (round_.tie_break_raw or "—"),
                 tie_break_sort=int(tie_break.timestamp()) if tie_break else 0,
                 run_at=run_at,
-                url=draw.url,
-                page=f"{CATEGORY_DIR}/{draw.category}.html",
-                entry_id=ENTRY_ID.format(number=draw.number),
-                updated=draw.updated_at.astimezone(UTC),
+                url=round_.url,
+                page=f"{CATEGORY_DIR}/{round_.category}.html",
+                entry_id=ENTRY_ID.format(number=round_.number),
+                updated=round_.updated_at.astimezone(UTC),
                 published=run_at if trusted and run_at else midnight,
             )
         )

@@ -19,7 +19,7 @@ through. They are: a missing or unreadable date (``drawDate`` with ``drawDateFul
 or invitations count, and values outside the plausible range (CRS 1-1200, invitations 1-100,000).
 
 **Not problems**: run and tie-break times (``drawDateTime``, ``drawCutOff``) whose free text cannot be read
-(the datetime is ``None``, the raw text is kept, a note is added to ``DrawItem.notes``), a pool distribution
+(the datetime is ``None``, the raw text is kept, a note is added to ``RoundItem.notes``), a pool distribution
 whose subtotals disagree or that cannot be read (kept as a note; the distribution is then left out), a missing
 link (the round's URL is built from its number), and implausible but readable values such as a run time ten
 days before the round date (#357) (a note).
@@ -40,7 +40,7 @@ from pydantic import ValidationError
 
 from drawwatch.domain.categories import classify, list_version
 from drawwatch.domain.errors import DrawwatchError
-from drawwatch.domain.rounds import NUMBER_RE, DrawItem, RejectedRound
+from drawwatch.domain.rounds import NUMBER_RE, RejectedRound, RoundItem
 from drawwatch.scrapers.parsing import (
     constructed_round_url,
     parse_distribution,
@@ -64,7 +64,7 @@ class FeedError(DrawwatchError):
 class ParsedFeed:
     """A usable feed: its valid rounds in feed order (newest first, as IRCC lists them), and the rejected."""
 
-    rounds: list[DrawItem]
+    rounds: list[RoundItem]
     rejected: list[RejectedRound]
 
 
@@ -76,7 +76,7 @@ def parse_feed(body: bytes, *, max_rejected: int = 2) -> ParsedFeed:
     """Validate a whole feed body and parse its rounds; raise :class:`FeedError` when it must not be used."""
     rounds = _rounds_list(_load_json(body))
     seen: dict[str, int] = {}
-    items: list[DrawItem] = []
+    items: list[RoundItem] = []
     rejected: list[RejectedRound] = []
     total = len(rounds)
     for index, raw in enumerate(rounds):
@@ -170,8 +170,8 @@ def _round_number(raw: Mapping[str, Any], where: str) -> str:
     return f"{int(match.group(1))}{match.group(2)}"
 
 
-def _parse_round(raw: Mapping[str, Any], number: str) -> DrawItem:
-    """One round as a DrawItem; raises _RoundProblem naming the round and field when it cannot be one."""
+def _parse_round(raw: Mapping[str, Any], number: str) -> RoundItem:
+    """One round as a RoundItem; raises _RoundProblem naming the round and field when it cannot be one."""
     label = f"round {number}"
     notes: list[str] = []
 
@@ -214,7 +214,7 @@ def _parse_round(raw: Mapping[str, Any], number: str) -> DrawItem:
         notes.append(f"distribution left out: {exc}")
 
     try:
-        return DrawItem(
+        return RoundItem(
             number=number,
             date=day,
             name=name,

@@ -15,7 +15,7 @@ from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from drawwatch.domain.rounds import DrawItem, FetchFailure, InvalidFeed, RejectedRound
+from drawwatch.domain.rounds import FetchFailure, InvalidFeed, RejectedRound, RoundItem
 from drawwatch.scrapers.settings import crawler_settings
 from drawwatch.scrapers.spiders.rounds import RoundsSpider
 
@@ -29,7 +29,7 @@ class FetchResult:
     bytes_received: int | None = None
     etag: str | None = None
     last_modified: str | None = None
-    rounds: list[DrawItem] = field(default_factory=list)
+    rounds: list[RoundItem] = field(default_factory=list)
     rejected: list[RejectedRound] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
@@ -49,7 +49,7 @@ class _Collector:
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
 
     def item_scraped(self, item: object) -> None:
-        if isinstance(item, DrawItem):
+        if isinstance(item, RoundItem):
             self.result.rounds.append(item)
         elif isinstance(item, RejectedRound):
             self.result.rejected.append(item)

@@ -136,7 +136,7 @@ def parse_long_date(text: str) -> date:
         raise ValueError(f"{text!r} is not a real date ({exc})") from None
 
 
-def parse_round_date(draw_date: str, draw_date_full: str) -> tuple[date, list[str]]:
+def parse_round_date(round_date: str, round_date_full: str) -> tuple[date, list[str]]:
     """The round's date from ``drawDate``, checked against and backed up by ``drawDateFull``.
 
     ``drawDate`` is ``YYYY-MM-DD``; round #237 was once published as ``"11-01-2023"`` (DD-MM-YYYY, fixed
@@ -146,9 +146,9 @@ def parse_round_date(draw_date: str, draw_date_full: str) -> tuple[date, list[st
     a date, or when a ``NN-NN-YYYY`` date is ambiguous and ``drawDateFull`` cannot settle it.
     """
     notes: list[str] = []
-    raw = _clean(draw_date) if isinstance(draw_date, str) else ""
+    raw = _clean(round_date) if isinstance(round_date, str) else ""
     try:
-        full: date | None = parse_long_date(draw_date_full)
+        full: date | None = parse_long_date(round_date_full)
         full_problem = ""
     except ValueError as exc:
         full, full_problem = None, str(exc)
@@ -161,7 +161,7 @@ def parse_round_date(draw_date: str, draw_date_full: str) -> tuple[date, list[st
         else:
             if full is not None and full != parsed:
                 notes.append(
-                    f"drawDateFull {draw_date_full!r} disagrees with drawDate {draw_date!r}; kept drawDate"
+                    f"drawDateFull {round_date_full!r} disagrees with drawDate {round_date!r}; kept drawDate"
                 )
             return parsed, notes
 
@@ -177,28 +177,28 @@ def parse_round_date(draw_date: str, draw_date_full: str) -> tuple[date, list[st
         if full is not None and full in distinct:
             label = next(k for k, v in readings.items() if v == full)
             notes.append(
-                f"drawDate {draw_date!r} is not YYYY-MM-DD; read as {label}, as drawDateFull confirms"
+                f"drawDate {round_date!r} is not YYYY-MM-DD; read as {label}, as drawDateFull confirms"
             )
             return full, notes
         if full is None and len(distinct) == 1:
             label, parsed = next(iter(readings.items()))
             notes.append(
-                f"drawDate {draw_date!r} is not YYYY-MM-DD; read as {label} (the only valid reading)"
+                f"drawDate {round_date!r} is not YYYY-MM-DD; read as {label} (the only valid reading)"
             )
             return parsed, notes
         if full is None and distinct:
             raise ValueError(
-                f"drawDate {draw_date!r} is ambiguous (DD-MM or MM-DD) and drawDateFull cannot settle it: "
+                f"drawDate {round_date!r} is ambiguous (DD-MM or MM-DD) and drawDateFull cannot settle it: "
                 f"{full_problem}"
             )
 
     if full is not None:
         notes.append(
-            f"drawDate {draw_date!r} is not a valid YYYY-MM-DD date; used drawDateFull {draw_date_full!r}"
+            f"drawDate {round_date!r} is not a valid YYYY-MM-DD date; used drawDateFull {round_date_full!r}"
         )
         return full, notes
     raise ValueError(
-        f"drawDate {draw_date!r} is not a date, and drawDateFull {draw_date_full!r} is not one either"
+        f"drawDate {round_date!r} is not a date, and drawDateFull {round_date_full!r} is not one either"
     )
 
 

@@ -27,7 +27,7 @@ from drawwatch.domain.clock import utcnow
 from drawwatch.domain.errors import InvalidInput
 from drawwatch.storage.db import begin_write
 from drawwatch.storage.matching import SETTINGS_CONDITIONS, eligibility_conditions, standing_case
-from drawwatch.storage.models import Draw, Subscriber, SubscriberCategory, new_unsubscribe_token
+from drawwatch.storage.models import Round, Subscriber, SubscriberCategory, new_unsubscribe_token
 from drawwatch.storage.rounds import NEWEST_FIRST
 from drawwatch.storage.subscribers import (
     _categories_problems,
@@ -132,32 +132,32 @@ def backtest(session: Session, subscriber_id: int, *, last: int = 10) -> list[Ve
     """
     if last < 1:
         raise InvalidInput(f"last must be at least 1, got {last}")
-    conditions = eligibility_conditions(Draw)
+    conditions = eligibility_conditions(Round)
     # An alias: the EXISTS inside the "category" condition reads subscriber_category itself, and would be
     # correlated to (and so emptied by) a plain subscriber_category in this query's FROM.
     derived = aliased(SubscriberCategory, name="derived")
     stmt = (
         select(
-            col(Draw.number),
-            col(Draw.date),
-            col(Draw.name),
-            col(Draw.category),
-            col(Draw.crs),
-            col(Draw.invitations),
-            col(Draw.tie_break),
+            col(Round.number),
+            col(Round.date),
+            col(Round.name),
+            col(Round.category),
+            col(Round.crs),
+            col(Round.invitations),
+            col(Round.tie_break),
             col(Subscriber.crs),
             col(Subscriber.submitted_at),
             col(derived.via),
-            standing_case(Draw).label("standing"),
+            standing_case(Round).label("standing"),
             *(case((condition, true()), else_=false()).label(name) for name, condition in conditions.items()),
         )
-        .select_from(Draw)
+        .select_from(Round)
         .join(Subscriber, col(Subscriber.id) == subscriber_id)  # the one subscriber row, beside every round
         .outerjoin(
             derived,
             and_(
                 col(derived.subscriber_id) == col(Subscriber.id),
-                col(derived.category) == col(Draw.category),
+                col(derived.category) == col(Round.category),
                 col(derived.source) == "noc",
             ),
         )

@@ -33,7 +33,7 @@ from drawwatch.domain.clock import utcnow
 from drawwatch.domain.vocabulary import RETRYABLE_STATUSES
 from drawwatch.storage.db import begin_write
 from drawwatch.storage.models import (
-    Draw,
+    Round,
     Subscriber,
     SubscriberCategory,
     SubscriberChannel,
@@ -61,11 +61,11 @@ SUBSCRIPTION_CONDITIONS: Final = ("active", "subscribed_before")
 SETTINGS_CONDITIONS: Final = ("category", "score", "tie_break")
 
 
-def eligibility_conditions(draw: Any) -> dict[str, ColumnElement[bool]]:
+def eligibility_conditions(round_: Any) -> dict[str, ColumnElement[bool]]:
     """PRODUCT.md's "Who gets an alert" for one round, as named SQL conditions over ``subscriber``.
 
-    ``draw`` is a :class:`Draw` row (its values are bound; conditions they settle, such as "the round is
-    general", are folded away) or the ``Draw`` class / an ``aliased(Draw)`` (its columns are used, for one
+    ``draw`` is a :class:`Round` row (its values are bound; conditions they settle, such as "the round is
+    general", are folded away) or the ``Round`` class / an ``aliased(Round)`` (its columns are used, for one
     set-based query over many rounds, e.g. a backtest joining ``draw``). Conditions:
 
     - ``active``: the subscriber is active;
@@ -78,7 +78,7 @@ def eligibility_conditions(draw: Any) -> dict[str, ColumnElement[bool]]:
 
     :func:`eligibility_where` ANDs them; the backtest selects each to explain its verdict.
     """
-    crs, category, tie_break = draw.crs, draw.category, draw.tie_break
+    crs, category, tie_break = round_.crs, round_.category, round_.tie_break
     submitted_at = col(Subscriber.submitted_at)
     in_category = exists().where(
         col(SubscriberCategory.subscriber_id) == col(Subscriber.id),
@@ -94,26 +94,26 @@ def eligibility_conditions(draw: Any) -> dict[str, ColumnElement[bool]]:
     )
     return {
         "active": col(Subscriber.active),
-        "subscribed_before": col(Subscriber.created_at) < draw.first_seen_at,
+        "subscribed_before": col(Subscriber.created_at) < round_.first_seen_at,
         "category": or_(category == "general", in_category),
         "score": col(Subscriber.crs) >= crs,
         "tie_break": not_tied_out,
     }
 
 
-def eligibility_where(draw: Any) -> ColumnElement[bool]:
+def eligibility_where(round_: Any) -> ColumnElement[bool]:
     """The WHERE clause, over ``subscriber``, of who a round alerts: every :func:`eligibility_conditions`."""
-    return and_(*eligibility_conditions(draw).values())  # a condition folded to true() is left out
+    return and_(*eligibility_conditions(round_).values())  # a condition folded to true() is left out
 
 
-def standing_case(draw: Any) -> ColumnElement[str]:
+def standing_case(round_: Any) -> ColumnElement[str]:
     """Where a subscriber's score stands against a round's cut-off, as one of :data:`STANDINGS`:
     ``clear`` (above it), ``tie_unknown`` (at it, submission or tie-break time unknown), ``tie_invited`` (at
     it, submitted by the tie-break), ``tie_not_invited`` (at it, submitted after) or ``below``.
 
     The first three are the ``tie`` of an alert; correction notices and the backtest use all five.
     """
-    crs, tie_break = draw.crs, draw.tie_break
+    crs, tie_break = round_.crs, round_.tie_break
     submitted_at = col(Subscriber.submitted_at)
     whens: list[Any] = [
         (col(Subscriber.crs) < crs, "below"),
@@ -125,7 +125,7 @@ def standing_case(draw: Any) -> ColumnElement[str]:
     return case(*whens, (submitted_at <= tie_break, "tie_invited"), else_="tie_not_invited")
 
 
-def eligible_subscribers(draw: Any) -> Select[Any]:
+def eligible_subscribers(round_: Any) -> Select[Any]:
     """``(subscriber_id, channel_id, tie)`` for each channel of each subscriber a round alerts.
 
     Reusable: :func:`queue_round_alerts` inserts from it; tests and reports can run it as it is.
@@ -134,21 +134,21 @@ def eligible_subscribers(draw: Any) -> Select[Any]:
         select(
             col(Subscriber.id).label("subscriber_id"),
             col(SubscriberChannel.id).label("channel_id"),
-            standing_case(draw).label("tie"),  # clear, tie_unknown or tie_invited for an eligible one
+            standing_case(round_).label("tie"),  # clear, tie_unknown or tie_invited for an eligible one
         )
         .join(SubscriberChannel, col(SubscriberChannel.subscriber_id) == col(Subscriber.id))
-        .where(eligibility_where(draw))
+        .where(eligibility_where(round_))
     )
 
 
-def matches(draw: Any) -> Select[Any]:
+def matches(round_: Any) -> Select[Any]:
     """The ids of the subscribers a round alerts (same predicate, no channels)."""
     # SQLModel's select: ``session.exec(matches(draw))`` yields ids, not 1-tuples.
-    return sqlmodel_select(col(Subscriber.id)).where(eligibility_where(draw))
+    return sqlmodel_select(col(Subscriber.id)).where(eligibility_where(round_))
 
 
 def queue_round_alerts(
-    session: Session, draws: Sequence[Draw], *, kind: str = "round", now: dt.datetime | None = None
+    session: Session, rounds: Sequence[Round], *, kind: str = "round", now: dt.datetime | None = None
 ) -> int:
     """Queue the alerts for new rounds; returns how many rows were added.
 
@@ -159,13 +159,13 @@ def queue_round_alerts(
     """
     now = now or utcnow()
     queued = 0
-    for draw in draws:
-        if draw.baseline:
+    for round_ in rounds:
+        if round_.baseline:
             continue
-        if draw.id is None:
-            raise ValueError(f"round {draw.number} must be flushed (have an id) before alerts are queued")
+        if round_.id is None:
+            raise ValueError(f"round {round_.number} must be flushed (have an id) before alerts are queued")
         begin_write(session)
-        source = eligible_subscribers(draw).add_columns(*_new_row_values(draw.id, kind, now, revision=0))
+        source = eligible_subscribers(round_).add_columns(*_new_row_values(round_.id, kind, now, revision=0))
         queued += _insert_alerts(session, source)
     return queued
 
@@ -179,7 +179,9 @@ def _told_about_round(alert: Any) -> ColumnElement[bool]:
     )
 
 
-def queue_corrections(session: Session, draw: Draw, *, revision: int, now: dt.datetime | None = None) -> int:
+def queue_corrections(
+    session: Session, round_: Round, *, revision: int, now: dt.datetime | None = None
+) -> int:
     """Queue one correction notice per channel that was told about ``draw`` before IRCC corrected it.
 
     ``revision`` is the id of the check that recorded the correction (its ``draw_change`` rows say what
@@ -188,8 +190,8 @@ def queue_corrections(session: Session, draw: Draw, *, revision: int, now: dt.da
     Round alerts still waiting are not "told": they will be rendered from the corrected round. Inactive
     subscribers get nothing. Does not commit.
     """
-    if draw.id is None:
-        raise ValueError(f"round {draw.number} must be flushed (have an id) before corrections are queued")
+    if round_.id is None:
+        raise ValueError(f"round {round_.number} must be flushed (have an id) before corrections are queued")
     now = now or utcnow()
     begin_write(session)
     told = _ALERT.alias("told")
@@ -197,13 +199,13 @@ def queue_corrections(session: Session, draw: Draw, *, revision: int, now: dt.da
         select(
             told.c.subscriber_id,
             told.c.channel_id,
-            standing_case(draw),
-            *_new_row_values(draw.id, "correction", now, revision=revision),
+            standing_case(round_),
+            *_new_row_values(round_.id, "correction", now, revision=revision),
         )
         .select_from(told)
         .join(_SUBSCRIBER, _SUBSCRIBER.c.id == told.c.subscriber_id)
         .where(
-            told.c.draw_id == draw.id,
+            told.c.draw_id == round_.id,
             told.c.kind == "round",
             _told_about_round(told),
             _SUBSCRIBER.c.active,

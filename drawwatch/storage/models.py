@@ -42,7 +42,7 @@ class CheckRun(SQLModel, table=True):
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
-class Draw(SQLModel, table=True):
+class Round(SQLModel, table=True):
     """A round of invitations as last published. Rows are never deleted: a round once seen stays seen.
 
     Newest first is ``(number_int desc, number_suffix desc)``: "91a" and "91b" sort between 91 and 92.
@@ -87,7 +87,7 @@ class PoolDistribution(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow)
 
 
-class DrawChange(SQLModel, table=True):
+class RoundChange(SQLModel, table=True):
     """Audit of a correction IRCC made to a stored round: one row per changed field.
 
     Values are JSON-encoded scalars (dates and datetimes as ISO strings), so any field fits one column.

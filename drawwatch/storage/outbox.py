@@ -73,16 +73,16 @@ class ClaimedAlert:
     channel_id: int
     channel_url: str
     draw_id: int
-    draw_number: str
-    draw_date: dt.date
-    draw_name: str
-    draw_category: str
-    draw_list_version: str | None
-    draw_crs: int
-    draw_invitations: int
-    draw_tie_break: dt.datetime | None
-    draw_tie_break_raw: str
-    draw_url: str
+    round_number: str
+    round_date: dt.date
+    round_name: str
+    round_category: str
+    round_list_version: str | None
+    round_crs: int
+    round_invitations: int
+    round_tie_break: dt.datetime | None
+    round_tie_break_raw: str
+    round_url: str
     revision: int
     subscriber_active: bool
     subscriber_quiet_hours: str | None
@@ -329,7 +329,7 @@ class AlertView:
     subscriber_id: int
     subscriber_name: str
     draw_id: int
-    draw_number: str
+    round_number: str
     channel_id: int
     kind: str
     tie: str

@@ -1,8 +1,8 @@
 """Storing the rounds of one fetched feed, and reading them back.
 
 The feed is a moving, hand-edited target (FEED.md): rounds get corrected, renamed, and a stale CDN copy can
-omit the newest one. So :func:`sync_draws` is monotonic (it never deletes), records every correction as
-:class:`~drawwatch.storage.models.DrawChange` rows, and decides "new" by whose INSERT took, which stays right
+omit the newest one. So :func:`sync_rounds` is monotonic (it never deletes), records every correction as
+:class:`~drawwatch.storage.models.RoundChange` rows, and decides "new" by whose INSERT took, which stays right
 when two checks run at once.
 """
 
@@ -19,11 +19,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from drawwatch.domain.clock import utcnow
-from drawwatch.domain.rounds import DrawItem, number_sort_key
+from drawwatch.domain.rounds import RoundItem, number_sort_key
 from drawwatch.storage.db import begin_write
-from drawwatch.storage.models import CheckRun, Draw, DrawChange, PoolDistribution
+from drawwatch.storage.models import CheckRun, PoolDistribution, Round, RoundChange
 
-# The DrawItem fields a stored round mirrors; a difference in any of them is a correction by IRCC.
+# The RoundItem fields a stored round mirrors; a difference in any of them is a correction by IRCC.
 COMPARED_FIELDS: tuple[str, ...] = (
     "date",
     "name",
@@ -39,8 +39,8 @@ COMPARED_FIELDS: tuple[str, ...] = (
     "url",
     "distribution_as_on",
 )
-NEWEST_FIRST = (col(Draw.number_int).desc(), col(Draw.number_suffix).desc())
-OLDEST_FIRST = (col(Draw.number_int).asc(), col(Draw.number_suffix).asc())
+NEWEST_FIRST = (col(Round.number_int).desc(), col(Round.number_suffix).desc())
+OLDEST_FIRST = (col(Round.number_int).asc(), col(Round.number_suffix).asc())
 
 
 @dataclass
@@ -54,7 +54,7 @@ class FieldChange:
 
 @dataclass
 class SyncResult:
-    """What one :func:`sync_draws` call did.
+    """What one :func:`sync_rounds` call did.
 
     ``new`` holds only the rounds whose INSERT this call performed (oldest → newest), so of two concurrent
     checks exactly one reports a round as new.
@@ -63,14 +63,14 @@ class SyncResult:
     new: list[str] = field(default_factory=list)
     new_ids: list[int] = field(default_factory=list)
     changed: dict[str, list[FieldChange]] = field(default_factory=dict)
-    changed_draws: dict[str, Draw] = field(default_factory=dict)  # the corrected rows, as now stored
+    changed_rounds: dict[str, Round] = field(default_factory=dict)  # the corrected rows, as now stored
     unchanged: int = 0
     distributions_written: int = 0
     # The feed lacks the newest stored round: an old (CDN) copy, whose differences are not corrections.
     stale: bool = False
 
 
-def sync_draws(session: Session, items: Sequence[DrawItem], *, check: CheckRun) -> SyncResult:
+def sync_rounds(session: Session, items: Sequence[RoundItem], *, check: CheckRun) -> SyncResult:
     """Store a validated batch of rounds: insert unknown numbers, update corrected ones, delete nothing.
 
     New rows carry ``check.baseline`` and ``check.id``. A number appearing twice in ``items`` is taken from
@@ -80,7 +80,7 @@ def sync_draws(session: Session, items: Sequence[DrawItem], *, check: CheckRun) 
     if check.id is None:
         raise ValueError("the check must be flushed (have an id) before its rounds are stored")
     result = SyncResult()
-    batch: dict[str, DrawItem] = {}
+    batch: dict[str, RoundItem] = {}
     for item in items:
         batch.setdefault(item.number, item)
     if not batch:
@@ -90,7 +90,7 @@ def sync_draws(session: Session, items: Sequence[DrawItem], *, check: CheckRun) 
     now = utcnow()
     begin_write(session)
     newest = session.exec(
-        select(Draw.number_int, Draw.number_suffix).order_by(*NEWEST_FIRST).limit(1)
+        select(Round.number_int, Round.number_suffix).order_by(*NEWEST_FIRST).limit(1)
     ).first()
     result.stale = newest is not None and number_sort_key(next(reversed(batch))) < tuple(newest)
     if result.stale:
@@ -101,13 +101,13 @@ def sync_draws(session: Session, items: Sequence[DrawItem], *, check: CheckRun) 
             return result
     result.distributions_written = _sync_distributions(session, batch.values(), now)
 
-    stored = _load_draws(session, batch)
+    stored = _load_rounds(session, batch)
     missing = [item for number, item in batch.items() if number not in stored]
     if missing:
         stmt = (
-            _dialect_insert(session, Draw)
+            _dialect_insert(session, Round)
             .on_conflict_do_nothing(index_elements=["number"])
-            .returning(col(Draw.id), col(Draw.number))
+            .returning(col(Round.id), col(Round.number))
         )
         rows = [_new_row(item, check, now) for item in missing]
         inserted = {number: draw_id for draw_id, number in session.exec(stmt, params=rows)}
@@ -116,24 +116,24 @@ def sync_draws(session: Session, items: Sequence[DrawItem], *, check: CheckRun) 
         # Numbers another check inserted since we looked: theirs now, compare like any stored round.
         lost = [item.number for item in missing if item.number not in inserted]
         if lost:
-            stored.update(_load_draws(session, lost))
+            stored.update(_load_rounds(session, lost))
 
-    audit: list[DrawChange] = []
-    for number, draw in sorted(stored.items(), key=lambda pair: number_sort_key(pair[0])):
+    audit: list[RoundChange] = []
+    for number, round_ in sorted(stored.items(), key=lambda pair: number_sort_key(pair[0])):
         item = batch[number]
         diffs = [
-            FieldChange(name, getattr(draw, name), getattr(item, name))
+            FieldChange(name, getattr(round_, name), getattr(item, name))
             for name in COMPARED_FIELDS
-            if getattr(draw, name) != getattr(item, name)
+            if getattr(round_, name) != getattr(item, name)
         ]
         if not diffs:
             result.unchanged += 1
             continue
         for diff in diffs:
-            setattr(draw, diff.field, diff.new)
+            setattr(round_, diff.field, diff.new)
             audit.append(
-                DrawChange(
-                    draw_id=draw.id,
+                RoundChange(
+                    draw_id=round_.id,
                     check_id=check.id,
                     field=diff.field,
                     old_value=_encode(diff.old),
@@ -141,15 +141,15 @@ def sync_draws(session: Session, items: Sequence[DrawItem], *, check: CheckRun) 
                     changed_at=now,
                 )
             )
-        draw.updated_at = now
+        round_.updated_at = now
         result.changed[number] = diffs
-        result.changed_draws[number] = draw
+        result.changed_rounds[number] = round_
     session.add_all(audit)
     session.flush()  # surface constraint errors here, not at the caller's commit
     return result
 
 
-def _sync_distributions(session: Session, items: Iterable[DrawItem], now: dt.datetime) -> int:
+def _sync_distributions(session: Session, items: Iterable[RoundItem], now: dt.datetime) -> int:
     """Insert unseen pool distributions and update corrected ones; returns how many rows were written."""
     wanted: dict[dt.date, dict[str, int]] = {}
     # Rounds of one week share a snapshot; should their copies differ, the newest round's wins.
@@ -184,17 +184,17 @@ def _sync_distributions(session: Session, items: Iterable[DrawItem], now: dt.dat
     return written
 
 
-def _load_draws(session: Session, numbers: Iterable[str]) -> dict[str, Draw]:
+def _load_rounds(session: Session, numbers: Iterable[str]) -> dict[str, Round]:
     """The stored rows for ``numbers`` in one query, locked on PostgreSQL until the transaction ends."""
     stmt = (
-        select(Draw)
-        .where(col(Draw.number).in_(list(numbers)))
-        .order_by(col(Draw.number))
+        select(Round)
+        .where(col(Round.number).in_(list(numbers)))
+        .order_by(col(Round.number))
         .execution_options(populate_existing=True)
     )
     if _is_postgres(session):
         stmt = stmt.with_for_update()
-    return {draw.number: draw for draw in session.exec(stmt)}
+    return {round_.number: round_ for round_ in session.exec(stmt)}
 
 
 def _load_distributions(session: Session, dates: list[dt.date]) -> dict[dt.date, PoolDistribution]:
@@ -209,7 +209,7 @@ def _load_distributions(session: Session, dates: list[dt.date]) -> dict[dt.date,
     return {row.as_on: row for row in session.exec(stmt)}
 
 
-def _new_row(item: DrawItem, check: CheckRun, now: dt.datetime) -> dict[str, Any]:
+def _new_row(item: RoundItem, check: CheckRun, now: dt.datetime) -> dict[str, Any]:
     number_int, suffix = number_sort_key(item.number)
     row = {name: getattr(item, name) for name in COMPARED_FIELDS}
     row.update(
@@ -239,7 +239,7 @@ def _dialect_insert(session: Session, model: type[SQLModel]) -> postgresql.Inser
 
 
 def _encode(value: Any) -> str:
-    """A DrawChange value as JSON text; dates and datetimes (date's subclass) as ISO 8601."""
+    """A RoundChange value as JSON text; dates and datetimes (date's subclass) as ISO 8601."""
     if isinstance(value, dt.date):
         value = value.isoformat()
     return json.dumps(value, ensure_ascii=False)
@@ -248,33 +248,33 @@ def _encode(value: Any) -> str:
 # --- queries -------------------------------------------------------------------------------------------
 
 
-def count_draws(session: Session) -> int:
+def count_rounds(session: Session) -> int:
     """How many rounds are stored."""
-    return session.exec(select(func.count()).select_from(Draw)).one()
+    return session.exec(select(func.count()).select_from(Round)).one()
 
 
-def list_draws(
+def list_rounds(
     session: Session,
     *,
     category: str | None = None,
     since: dt.date | None = None,
     limit: int | None = None,
-) -> list[Draw]:
+) -> list[Round]:
     """Stored rounds newest first (91 < 91a < 91b < 92), optionally of one category key and from a date on."""
-    stmt = select(Draw)
+    stmt = select(Round)
     if category is not None:
-        stmt = stmt.where(Draw.category == category)
+        stmt = stmt.where(Round.category == category)
     if since is not None:
-        stmt = stmt.where(Draw.date >= since)
+        stmt = stmt.where(Round.date >= since)
     stmt = stmt.order_by(*NEWEST_FIRST)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.exec(stmt))
 
 
-def get_draw(session: Session, number: str) -> Draw | None:
+def get_round(session: Session, number: str) -> Round | None:
     """One round by number; ``"91A"`` and ``" 91a "`` find ``91a`` (numbers are stored lower-case)."""
-    return session.exec(select(Draw).where(Draw.number == number.strip().lower())).first()
+    return session.exec(select(Round).where(Round.number == number.strip().lower())).first()
 
 
 def get_distribution(session: Session, as_on: dt.date) -> PoolDistribution | None:
@@ -282,24 +282,24 @@ def get_distribution(session: Session, as_on: dt.date) -> PoolDistribution | Non
     return session.get(PoolDistribution, as_on)
 
 
-def draw_changes(session: Session, draw_id: int, *, check_id: int | None = None) -> list[DrawChange]:
+def round_changes(session: Session, draw_id: int, *, check_id: int | None = None) -> list[RoundChange]:
     """The corrections recorded for one round, oldest first; only those one check recorded with
     ``check_id``."""
-    stmt = select(DrawChange).where(DrawChange.draw_id == draw_id)
+    stmt = select(RoundChange).where(RoundChange.draw_id == draw_id)
     if check_id is not None:
-        stmt = stmt.where(DrawChange.check_id == check_id)
-    return list(session.exec(stmt.order_by(col(DrawChange.id))))
+        stmt = stmt.where(RoundChange.check_id == check_id)
+    return list(session.exec(stmt.order_by(col(RoundChange.id))))
 
 
-def draws_by_ids(session: Session, ids: Sequence[int]) -> list[Draw]:
+def rounds_by_ids(session: Session, ids: Sequence[int]) -> list[Round]:
     """Rounds by primary key, oldest first (the order alerts for several new rounds should go out in)."""
     if not ids:
         return []
-    stmt = select(Draw).where(col(Draw.id).in_(list(ids))).order_by(*OLDEST_FIRST)
+    stmt = select(Round).where(col(Round.id).in_(list(ids))).order_by(*OLDEST_FIRST)
     return list(session.exec(stmt).all())
 
 
-def first_unknown_names(session: Session, items: Sequence[DrawItem]) -> list[str]:
+def first_unknown_names(session: Session, items: Sequence[RoundItem]) -> list[str]:
     """Round names among ``items`` that no category rule knows and no other stored round carries yet.
 
     Called right after ``items`` were written, so the operator is warned once per new name, not per round.
@@ -311,7 +311,9 @@ def first_unknown_names(session: Session, items: Sequence[DrawItem]) -> list[str
     fresh = []
     for name, numbers in sorted(touched.items()):
         others = session.exec(
-            select(func.count()).select_from(Draw).where(Draw.name == name, col(Draw.number).not_in(numbers))
+            select(func.count())
+            .select_from(Round)
+            .where(Round.name == name, col(Round.number).not_in(numbers))
         ).one()
         if not others:
             fresh.append(name)

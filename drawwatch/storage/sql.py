@@ -12,7 +12,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
-from drawwatch.storage.models import Alert, Draw, Subscriber, SubscriberCategory, SubscriberChannel
+from drawwatch.storage.models import Alert, Round, Subscriber, SubscriberCategory, SubscriberChannel
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -24,7 +24,7 @@ ALERT = table_of(Alert)
 SUBSCRIBER = table_of(Subscriber)
 CATEGORY = table_of(SubscriberCategory)
 CHANNEL = table_of(SubscriberChannel)
-ROUND = table_of(Draw)
+ROUND = table_of(Round)
 
 
 def is_postgres(session: Session) -> bool:

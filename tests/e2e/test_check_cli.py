@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import func, select
 
 from drawwatch.storage.db import make_engine, session_scope
-from drawwatch.storage.models import CheckRun, Draw, DrawChange
+from drawwatch.storage.models import CheckRun, Round, RoundChange
 from tests.conftest import feed_bytes, feed_path
 from tests.e2e.helpers import drawwatch
 from tests.peers import FeedServer
@@ -46,10 +46,10 @@ def stored(database_url: str) -> dict[str, object]:
     engine = make_engine(database_url)
     try:
         with session_scope(engine) as session:
-            draws = session.exec(select(Draw.number, Draw.updated_at, Draw.name, Draw.crs)).all()
+            rounds = session.exec(select(Round.number, Round.updated_at, Round.name, Round.crs)).all()
             return {
-                "draws": sorted(draws),
-                "changes": session.exec(select(func.count()).select_from(DrawChange)).one(),
+                "draws": sorted(rounds),
+                "changes": session.exec(select(func.count()).select_from(RoundChange)).one(),
             }
     finally:
         engine.dispose()

@@ -20,7 +20,7 @@ from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import queue_round_alerts
 from drawwatch.storage.models import Alert, Subscriber
 from tests.notify_peers import WebhookServer
-from tests.storage.test_alerts import new_draw, new_subscriber
+from tests.storage.test_alerts import new_round, new_subscriber
 
 
 @pytest.fixture
@@ -36,8 +36,8 @@ def settings(database_url: str = "sqlite://", **values: object) -> Settings:
 def queue_one(engine: Engine, url: str, **subscriber: object) -> int:
     with session_scope(engine) as session:
         new_subscriber(session, urls=[url], **subscriber)
-        draw = new_draw(session, first_seen_at=utcnow() + timedelta(hours=1))
-        queue_round_alerts(session, [draw])
+        round_ = new_round(session, first_seen_at=utcnow() + timedelta(hours=1))
+        queue_round_alerts(session, [round_])
         return session.exec(select(Alert.id)).one()
 
 
@@ -91,8 +91,8 @@ def test_a_429_defers_every_alert_to_that_service_without_counting_a_failure(
     with session_scope(engine) as session:
         for name in ("Ana", "Ben", "Cy"):
             new_subscriber(session, name, urls=[hook.url(f"/{name}")])
-        draw = new_draw(session, first_seen_at=utcnow() + timedelta(hours=1))
-        queue_round_alerts(session, [draw])
+        round_ = new_round(session, first_seen_at=utcnow() + timedelta(hours=1))
+        queue_round_alerts(session, [round_])
     now = utcnow() + timedelta(seconds=1)
 
     first = deliver(engine, now=now, delivery_concurrency=1, delivery_rate_limit_seconds=90)

@@ -25,8 +25,8 @@ from drawwatch.scrapers.feed import parse_feed
 from drawwatch.storage.checks import finish_check, start_check
 from drawwatch.storage.db import make_engine, session_scope
 from drawwatch.storage.migrate import init_schema
-from drawwatch.storage.models import Draw
-from drawwatch.storage.rounds import list_draws, sync_draws
+from drawwatch.storage.models import Round
+from drawwatch.storage.rounds import list_rounds, sync_rounds
 from tests.conftest import feed_bytes, feed_path
 from tests.e2e.helpers import ROOT, drawwatch
 
@@ -58,7 +58,7 @@ def ingest(engine: Engine, copy: int) -> None:
     feed = parse_feed(feed_bytes(copy))
     with session_scope(engine) as session:
         check = start_check(session, feed_path(copy).as_uri())
-        result = sync_draws(session, feed.rounds, check=check)
+        result = sync_rounds(session, feed.rounds, check=check)
         finish_check(session, check, outcome="ok", rounds_in_feed=len(feed.rounds), new_count=len(result.new))
 
 
@@ -101,7 +101,7 @@ def test_full_history_report(engine: Engine, tmp_path: Path) -> None:
     assert {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()} == expected
 
     with session_scope(engine) as session:
-        stored = list_draws(session)
+        stored = list_rounds(session)
     rounds = json.loads((site / "rounds.json").read_text())
     assert [r["number"] for r in rounds] == [d.number for d in stored]  # newest first, 91b before 91a
     assert rounds[0] == {
@@ -268,7 +268,7 @@ def test_atom_ids_survive_new_rounds_and_corrections(database_url: str, tmp_path
         ingest(engine, 437)
         # IRCC edits a round's name with characters XML must escape: the feed stays well-formed.
         with session_scope(engine) as session:
-            rename = update(Draw).where(Draw.number == "300").values(name=NASTY_NAME)  # type: ignore[arg-type]
+            rename = update(Round).where(Round.number == "300").values(name=NASTY_NAME)  # type: ignore[arg-type]
             session.exec(rename)  # type: ignore[call-overload]
         write_report(engine, tmp_path / "after")
         after_feed = check_atom(tmp_path / "after" / "feed.atom")

@@ -204,17 +204,17 @@ ROUND_DATE_CASES: list[tuple[str, str, date | type[Exception], str | None]] = [
 ]
 
 
-@pytest.mark.parametrize(("draw_date", "full", "expected", "note"), ROUND_DATE_CASES, ids=repr)
+@pytest.mark.parametrize(("round_date", "full", "expected", "note"), ROUND_DATE_CASES, ids=repr)
 def test_parse_round_date(
-    draw_date: str, full: str, expected: date | type[Exception], note: str | None
+    round_date: str, full: str, expected: date | type[Exception], note: str | None
 ) -> None:
     if isinstance(expected, date):
-        parsed, notes = parse_round_date(draw_date, full)
+        parsed, notes = parse_round_date(round_date, full)
         assert parsed == expected
         assert (notes == []) if note is None else (len(notes) == 1 and note in notes[0]), notes
     else:
         with pytest.raises(expected, match="drawDate"):
-            parse_round_date(draw_date, full)
+            parse_round_date(round_date, full)
 
 
 # --- links ---

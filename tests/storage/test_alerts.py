@@ -22,7 +22,7 @@ from drawwatch.domain.clock import utcnow
 from drawwatch.domain.vocabulary import ALERT_STATUSES
 from drawwatch.storage.db import make_engine, session_scope
 from drawwatch.storage.matching import eligibility_where, eligible_subscribers, matches, queue_round_alerts
-from drawwatch.storage.models import Alert, Draw, Subscriber, SubscriberChannel
+from drawwatch.storage.models import Alert, Round, Subscriber, SubscriberChannel
 from drawwatch.storage.outbox import (
     MAX_BACKOFF_SECONDS,
     ClaimedAlert,
@@ -46,7 +46,7 @@ URL_A = "json://127.0.0.1:9/a"
 URL_B = "json://127.0.0.1:9/b"
 
 
-def new_draw(session: Session, number: str = "500", **overrides: Any) -> Draw:
+def new_round(session: Session, number: str = "500", **overrides: Any) -> Round:
     """A stored, non-baseline STEM round at 480 first seen an hour from now (after every subscriber)."""
     fields: dict[str, Any] = {
         "number": number,
@@ -63,10 +63,10 @@ def new_draw(session: Session, number: str = "500", **overrides: Any) -> Draw:
         "first_seen_at": utcnow() + timedelta(hours=1),
     }
     fields.update(overrides)
-    draw = Draw(**fields)
-    session.add(draw)
+    round_ = Round(**fields)
+    session.add(round_)
     session.flush()
-    return draw
+    return round_
 
 
 def new_subscriber(session: Session, name: str = "Ana", **overrides: Any) -> int:
@@ -144,35 +144,35 @@ def test_eligibility(engine: Engine, case: Case) -> None:
         extra: dict[str, Any] = {}
         if case.round_seen_before_subscriber:
             extra["first_seen_at"] = utcnow() - timedelta(minutes=1)
-        draw = new_draw(session, **case.round, **extra)
+        round_ = new_round(session, **case.round, **extra)
         subscriber_id = new_subscriber(session, **case.subscriber)
         new_subscriber(session, "bystander", crs=300, categories=["pnp"])  # never eligible here
-        queued = queue_round_alerts(session, [draw])
+        queued = queue_round_alerts(session, [round_])
 
     with session_scope(engine) as session:
         assert queued == len(case.expected)
-        assert ties_queued(session, draw.id) == case.expected  # type: ignore[arg-type]
+        assert ties_queued(session, round_.id) == case.expected  # type: ignore[arg-type]
         assert set(session.exec(select(Alert.subscriber_id)).all()) <= {subscriber_id}
         # The select the INSERT is built from and the channel-less one agree with what was queued.
-        eligible = session.exec(eligible_subscribers(draw)).all()
+        eligible = session.exec(eligible_subscribers(round_)).all()
         assert sorted(row.tie for row in eligible) == case.expected
-        assert session.exec(matches(draw)).all() == ([subscriber_id] if case.expected else [])
+        assert session.exec(matches(round_)).all() == ([subscriber_id] if case.expected else [])
         # The column form (a set-based query over the draw table, for backtests) is the same predicate.
-        over_draws = select(col(Subscriber.id)).where(col(Draw.id) == draw.id, eligibility_where(Draw))
-        assert session.exec(over_draws).all() == ([subscriber_id] if case.expected else [])
+        over_rounds = select(col(Subscriber.id)).where(col(Round.id) == round_.id, eligibility_where(Round))
+        assert session.exec(over_rounds).all() == ([subscriber_id] if case.expected else [])
 
 
-def reference_ties(subscriber: dict[str, Any], draw: Draw) -> str | None:
+def reference_ties(subscriber: dict[str, Any], round_: Round) -> str | None:
     """PRODUCT.md's rule written out in Python, to cross-check the SQL on random data."""
-    if not subscriber["active"] or subscriber["crs"] < draw.crs:
+    if not subscriber["active"] or subscriber["crs"] < round_.crs:
         return None
-    if draw.category != "general" and draw.category not in subscriber["categories"]:
+    if round_.category != "general" and round_.category not in subscriber["categories"]:
         return None
-    if subscriber["crs"] > draw.crs:
+    if subscriber["crs"] > round_.crs:
         return "clear"
-    if subscriber["submitted_at"] is None or draw.tie_break is None:
+    if subscriber["submitted_at"] is None or round_.tie_break is None:
         return "tie_unknown"
-    return "tie_invited" if subscriber["submitted_at"] <= draw.tie_break else None
+    return "tie_invited" if subscriber["submitted_at"] <= round_.tie_break else None
 
 
 def test_random_subscribers_and_rounds_match_a_python_reference(engine: Engine) -> None:
@@ -191,8 +191,8 @@ def test_random_subscribers_and_rounds_match_a_python_reference(engine: Engine) 
     ]
     with session_scope(engine) as session:
         ids = import_subscribers(session, [SubscriberInput(**person) for person in people])
-        draws = [
-            new_draw(session, str(500 + n), category=category, crs=crs, tie_break=tie_break)
+        rounds = [
+            new_round(session, str(500 + n), category=category, crs=crs, tie_break=tie_break)
             for n, (category, crs, tie_break) in enumerate(
                 [
                     ("stem", 492, TIE_BREAK),
@@ -204,13 +204,13 @@ def test_random_subscribers_and_rounds_match_a_python_reference(engine: Engine) 
                 ]
             )
         ]
-        queued = queue_round_alerts(session, draws)
+        queued = queue_round_alerts(session, rounds)
 
     expected = {
-        (draw.id, subscriber_id, url, tie)
-        for draw in draws
+        (round_.id, subscriber_id, url, tie)
+        for round_ in rounds
         for subscriber_id, person in zip(ids, people, strict=True)
-        if (tie := reference_ties(person, draw)) is not None
+        if (tie := reference_ties(person, round_)) is not None
         for url in person["urls"]
     }
     with session_scope(engine) as session:
@@ -221,46 +221,46 @@ def test_random_subscribers_and_rounds_match_a_python_reference(engine: Engine) 
                 )
             ).all()
         )
-        over_draws = set(
-            session.exec(select(col(Draw.id), col(Subscriber.id)).where(eligibility_where(Draw))).all()
+        over_rounds = set(
+            session.exec(select(col(Round.id), col(Subscriber.id)).where(eligibility_where(Round))).all()
         )
     assert queued == len(expected) > 100
     assert got == expected
-    assert over_draws == {(d, s) for d, s, _, _ in expected}
+    assert over_rounds == {(d, s) for d, s, _, _ in expected}
 
 
 def test_queueing_twice_adds_nothing(engine: Engine) -> None:
     with session_scope(engine) as session:
         new_subscriber(session, urls=[URL_A, URL_B])
         new_subscriber(session, "Ben")
-        draw = new_draw(session)
-        assert queue_round_alerts(session, [draw]) == 3
+        round_ = new_round(session)
+        assert queue_round_alerts(session, [round_]) == 3
     with session_scope(engine) as session:
-        assert queue_round_alerts(session, [draw, draw]) == 0
+        assert queue_round_alerts(session, [round_, round_]) == 0
         assert session.exec(select(func.count()).select_from(Alert)).one() == 3
 
 
 def test_baseline_rounds_queue_nothing(engine: Engine) -> None:
     with session_scope(engine) as session:
         new_subscriber(session)
-        history = [new_draw(session, str(n), baseline=True, category="general") for n in (400, 401)]
+        history = [new_round(session, str(n), baseline=True, category="general") for n in (400, 401)]
         assert queue_round_alerts(session, history) == 0
-        new = new_draw(session, "402")
+        new = new_round(session, "402")
         assert queue_round_alerts(session, [*history, new]) == 1
         assert session.exec(select(Alert.draw_id)).all() == [new.id]
 
 
 def test_a_round_must_be_stored_before_its_alerts_are_queued(engine: Engine) -> None:
-    draw = Draw(number="9", number_int=9, date=date(2026, 1, 1), name="x", category="stem", crs=1,
+    round_ = Round(number="9", number_int=9, date=date(2026, 1, 1), name="x", category="stem", crs=1,
                 invitations=1, url="u")  # fmt: skip
     with pytest.raises(ValueError, match="round 9 must be flushed"), session_scope(engine) as session:
-        queue_round_alerts(session, [draw])
+        queue_round_alerts(session, [round_])
 
 
 def test_new_alerts_are_pending_and_due_now(engine: Engine) -> None:
     with session_scope(engine) as session:
         new_subscriber(session)
-        queue_round_alerts(session, [new_draw(session)], now=T0)
+        queue_round_alerts(session, [new_round(session)], now=T0)
     with session_scope(engine) as session:
         alert = session.exec(select(Alert)).one()
     assert (alert.status, alert.attempts, alert.kind, alert.claimed_by) == ("pending", 0, "round", None)
@@ -270,13 +270,13 @@ def test_new_alerts_are_pending_and_due_now(engine: Engine) -> None:
 # --- claiming and marking ------------------------------------------------------------------------------
 
 
-def queue(engine: Engine, subscribers: int = 1, urls: tuple[str, ...] = (URL_A,)) -> Draw:
+def queue(engine: Engine, subscribers: int = 1, urls: tuple[str, ...] = (URL_A,)) -> Round:
     with session_scope(engine) as session:
         for i in range(subscribers):
             new_subscriber(session, f"s{i}", urls=list(urls), submitted_at=BEFORE)
-        draw = new_draw(session)
-        queue_round_alerts(session, [draw], now=T0)
-        return draw
+        round_ = new_round(session)
+        queue_round_alerts(session, [round_], now=T0)
+        return round_
 
 
 def claim(
@@ -287,7 +287,7 @@ def claim(
 
 
 def test_a_claim_carries_everything_needed_to_render_and_send(engine: Engine) -> None:
-    draw = queue(engine)
+    round_ = queue(engine)
     (alert,) = claim(engine, "w1", T0)
     with session_scope(engine) as session:
         subscriber = session.exec(select(Subscriber)).one()
@@ -297,14 +297,14 @@ def test_a_claim_carries_everything_needed_to_render_and_send(engine: Engine) ->
     assert alert.subscriber_submitted_at == BEFORE and alert.subscriber_language == "en"
     assert alert.subscriber_unsubscribe_token == subscriber.unsubscribe_token
     assert alert.channel_url == URL_A
-    assert (alert.draw_id, alert.draw_number, alert.draw_date) == (draw.id, "500", date(2026, 3, 4))
-    assert (alert.draw_name, alert.draw_category, alert.draw_list_version) == (
+    assert (alert.draw_id, alert.round_number, alert.round_date) == (round_.id, "500", date(2026, 3, 4))
+    assert (alert.round_name, alert.round_category, alert.round_list_version) == (
         "For STEM occupations (2026-Version 1)",
         "stem",
         "2026-Version 1",
     )
-    assert (alert.draw_crs, alert.draw_invitations, alert.draw_tie_break) == (480, 4000, TIE_BREAK)
-    assert alert.draw_tie_break_raw == "March 1, 2026 at 18:34:05 UTC" and alert.draw_url == draw.url
+    assert (alert.round_crs, alert.round_invitations, alert.round_tie_break) == (480, 4000, TIE_BREAK)
+    assert alert.round_tie_break_raw == "March 1, 2026 at 18:34:05 UTC" and alert.round_url == round_.url
 
 
 def test_claimed_rows_are_not_claimable_again_until_the_lease_expires(engine: Engine) -> None:
@@ -448,16 +448,16 @@ def test_list_alerts_counts_and_next_due(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert list_alerts(session) == [] and next_due_at(session) is None
         assert alert_counts(session) == dict.fromkeys(ALERT_STATUSES, 0)
-        first = new_draw(session, "500")
+        first = new_round(session, "500")
         new_subscriber(session, "Ana")
         new_subscriber(session, "Ben")
         queue_round_alerts(session, [first], now=T0)
-        second = new_draw(session, "501", category="general")
+        second = new_round(session, "501", category="general")
         queue_round_alerts(session, [second], now=T0 + timedelta(minutes=5))
 
     with session_scope(engine) as session:
         views = list_alerts(session)
-        assert [(v.draw_number, v.subscriber_name) for v in views] == [
+        assert [(v.round_number, v.subscriber_name) for v in views] == [
             ("501", "Ben"), ("501", "Ana"), ("500", "Ben"), ("500", "Ana")
         ]  # fmt: skip
         assert views[0].status == "pending" and views[0].tie == "clear" and views[0].kind == "round"
@@ -467,7 +467,7 @@ def test_list_alerts_counts_and_next_due(engine: Engine) -> None:
             list_alerts(session, status="sending")
 
     claimed = claim(engine, "w", T0 + timedelta(minutes=5), limit=2, lease=600)
-    assert [a.draw_number for a in claimed] == ["500", "500"]
+    assert [a.round_number for a in claimed] == ["500", "500"]
     with session_scope(engine) as session:
         # The remaining due rows are due at T0+5min; the leased ones only when their lease ends.
         assert next_due_at(session) == T0 + timedelta(minutes=5)
@@ -496,7 +496,7 @@ def test_a_removed_channel_takes_its_alerts_with_it(engine: Engine) -> None:
 
     with session_scope(engine) as session:
         subscriber_id = new_subscriber(session, urls=[URL_A, URL_B])
-        queue_round_alerts(session, [new_draw(session)])
+        queue_round_alerts(session, [new_round(session)])
     with session_scope(engine) as session:
         edit_subscriber(session, subscriber_id, urls=[URL_A])
     (alert,) = claim(engine, "w", utcnow())
@@ -569,7 +569,7 @@ def test_four_concurrent_senders_deliver_each_of_300_alerts_exactly_once(
     with session_scope(engine) as session:
         people = [SubscriberInput(f"s{i}", 500, ["stem"], [URL_A, f"{URL_B}/{i}"]) for i in range(150)]
         import_subscribers(session, people)
-        assert queue_round_alerts(session, [new_draw(session)]) == 300
+        assert queue_round_alerts(session, [new_round(session)]) == 300
     with session_scope(engine) as session:
         ids = set(session.exec(select(Alert.id)).all())
 

@@ -25,8 +25,8 @@ from drawwatch.storage.backtest import Verdict, backtest, backtest_settings
 from drawwatch.storage.checks import finish_check, start_check
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import SETTINGS_CONDITIONS, eligible_subscribers, matches
-from drawwatch.storage.models import Draw, Subscriber, SubscriberCategory, SubscriberChannel
-from drawwatch.storage.rounds import list_draws, sync_draws
+from drawwatch.storage.models import Round, Subscriber, SubscriberCategory, SubscriberChannel
+from drawwatch.storage.rounds import list_rounds, sync_rounds
 from drawwatch.storage.subscribers import SubscriberInput, add_subscriber
 from tests.conftest import feed_bytes
 
@@ -129,13 +129,13 @@ def history(engine: Engine) -> Iterator[tuple[Engine, dict[str, int]]]:
                 ids[name] = _add(session, name, person)
     with session_scope(engine) as session:
         check = start_check(session, "file:///437.json")
-        sync_draws(session, parse_feed(feed_bytes(437)).rounds, check=check)
+        sync_rounds(session, parse_feed(feed_bytes(437)).rounds, check=check)
         finish_check(session, check, outcome="ok")
     with session_scope(engine) as session:
         for name, person in PEOPLE.items():
             if person.created_after_rounds:
                 ids[name] = _add(session, name, person)
-        first_seen = session.exec(select(func.min(Draw.first_seen_at))).one()
+        first_seen = session.exec(select(func.min(Round.first_seen_at))).one()
         for name, person in PEOPLE.items():
             when = first_seen + timedelta(minutes=5) if person.created_after_rounds else LONG_AGO
             session.exec(update(Subscriber).where(col(Subscriber.id) == ids[name]).values(created_at=when))
@@ -153,28 +153,28 @@ def _add(session: Session, name: str, person: Person) -> int:
 def test_backtest_agrees_with_the_diff_step_on_every_round(history: tuple[Engine, dict[str, int]]) -> None:
     engine, ids = history
     with session_scope(engine) as session:
-        draws = list_draws(session)
-        assert len(draws) == 438
-        selected = {draw.number: set(session.exec(matches(draw)).all()) for draw in draws}
+        rounds = list_rounds(session)
+        assert len(rounds) == 438
+        selected = {round_.number: set(session.exec(matches(round_)).all()) for round_ in rounds}
         ties = {
-            draw.number: {row.subscriber_id: row.tie for row in session.exec(eligible_subscribers(draw))}
-            for draw in draws
+            round_.number: {row.subscriber_id: row.tie for row in session.exec(eligible_subscribers(round_))}
+            for round_ in rounds
         }
         verdicts = {name: backtest(session, subscriber_id, last=ALL) for name, subscriber_id in ids.items()}
 
     alerted_somewhere = set()
     for name, subscriber_id in ids.items():
         by_number = {v.number: v for v in verdicts[name]}
-        assert [v.number for v in verdicts[name]] == [d.number for d in draws]  # every round, newest first
-        for draw in draws:
-            verdict = by_number[draw.number]
-            where = f"{name}, round {draw.number}"
-            assert verdict.alerted_by_diff_step == (subscriber_id in selected[draw.number]), where
+        assert [v.number for v in verdicts[name]] == [d.number for d in rounds]  # every round, newest first
+        for round_ in rounds:
+            verdict = by_number[round_.number]
+            where = f"{name}, round {round_.number}"
+            assert verdict.alerted_by_diff_step == (subscriber_id in selected[round_.number]), where
             if verdict.alerted_by_diff_step:
                 alerted_somewhere.add(name)
-                assert ties[draw.number][subscriber_id] == verdict.standing, where
+                assert ties[round_.number][subscriber_id] == verdict.standing, where
             assert verdict.standing in STANDINGS
-            assert verdict.margin == verdict.subscriber_crs - draw.crs
+            assert verdict.margin == verdict.subscriber_crs - round_.crs
             # The standing and the score/tie-break conditions tell one story.
             assert verdict.conditions["score"] == (verdict.standing != "below"), where
             tied_out = verdict.conditions["score"] and not verdict.conditions["tie_break"]

@@ -24,7 +24,7 @@ from drawwatch.storage.checks import (
 )
 from drawwatch.storage.db import make_engine, session_scope
 from drawwatch.storage.migrate import init_schema
-from drawwatch.storage.models import CheckRun, DrawChange, FeedState
+from drawwatch.storage.models import CheckRun, FeedState, RoundChange
 
 FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"
 
@@ -165,7 +165,7 @@ def test_session_scope_commits_on_success_and_rolls_back_on_error(engine: Engine
 
 def test_foreign_keys_are_enforced(engine: Engine) -> None:
     with pytest.raises(IntegrityError), session_scope(engine) as session:
-        session.add(DrawChange(draw_id=999, field="crs", old_value="1", new_value="2", changed_at=utcnow()))
+        session.add(RoundChange(draw_id=999, field="crs", old_value="1", new_value="2", changed_at=utcnow()))
         session.flush()
 
 

@@ -16,10 +16,10 @@ from sqlmodel import select
 
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import queue_corrections, queue_round_alerts
-from drawwatch.storage.models import Alert, Draw, Subscriber
+from drawwatch.storage.models import Alert, Round, Subscriber
 from drawwatch.storage.outbox import claim_due, retry_alerts
 from drawwatch.storage.subscribers import remove_subscriber
-from tests.storage.test_alerts import AFTER, BEFORE, T0, URL_A, URL_B, new_draw, new_subscriber
+from tests.storage.test_alerts import AFTER, BEFORE, T0, URL_A, URL_B, new_round, new_subscriber
 
 REVISION = 77  # the id of the check that recorded the correction (no check row is needed for queueing)
 
@@ -54,9 +54,9 @@ CASES: dict[str, Case] = {
 def alert_in_state(engine: Engine, case: Case) -> int:
     with session_scope(engine) as session:
         new_subscriber(session, **case.subscriber)
-        draw = new_draw(session)
-        queue_round_alerts(session, [draw], now=T0)
-        draw_id = draw.id
+        round_ = new_round(session)
+        queue_round_alerts(session, [round_], now=T0)
+        draw_id = round_.id
     assert draw_id is not None
     with session_scope(engine) as session:
         if case.alert_status == "claimed":
@@ -68,11 +68,11 @@ def alert_in_state(engine: Engine, case: Case) -> int:
 
 def correct(engine: Engine, draw_id: int, values: dict[str, Any], revision: int = REVISION) -> int:
     with session_scope(engine) as session:
-        draw = session.get_one(Draw, draw_id)
+        round_ = session.get_one(Round, draw_id)
         for name, value in values.items():
-            setattr(draw, name, value)
+            setattr(round_, name, value)
         session.flush()
-        return queue_corrections(session, draw, revision=revision, now=T0)
+        return queue_corrections(session, round_, revision=revision, now=T0)
 
 
 def corrections(engine: Engine) -> list[Alert]:
@@ -97,9 +97,9 @@ def test_who_gets_a_correction(engine: Engine, case: Case) -> None:
 def test_each_correction_is_queued_once_per_channel(engine: Engine) -> None:
     with session_scope(engine) as session:
         new_subscriber(session, urls=[URL_A, URL_B])
-        draw = new_draw(session)
-        queue_round_alerts(session, [draw], now=T0)
-        draw_id = draw.id
+        round_ = new_round(session)
+        queue_round_alerts(session, [round_], now=T0)
+        draw_id = round_.id
         session.exec(update(Alert).values(status="sent"))
     assert draw_id is not None
 
@@ -126,8 +126,8 @@ def test_retry_resends_only_what_an_operator_may_resend(engine: Engine) -> None:
     with session_scope(engine) as session:
         new_subscriber(session, urls=[URL_A, URL_B])
         new_subscriber(session, "Ben")
-        draw = new_draw(session)
-        queue_round_alerts(session, [draw], now=T0)
+        round_ = new_round(session)
+        queue_round_alerts(session, [round_], now=T0)
         ids = session.exec(select(Alert.id).order_by(Alert.id)).all()
         for alert_id, status in zip(ids, ("ambiguous", "sent", "dead"), strict=True):
             session.exec(update(Alert).where(Alert.id == alert_id).values(status=status))

@@ -17,19 +17,19 @@ import pytest
 from sqlalchemy import Engine, event, func
 from sqlmodel import Session, col, select
 
-from drawwatch.domain.rounds import DrawItem, number_sort_key
+from drawwatch.domain.rounds import RoundItem, number_sort_key
 from drawwatch.storage.checks import finish_check, start_check
 from drawwatch.storage.db import session_scope
-from drawwatch.storage.models import CheckRun, Draw, DrawChange, PoolDistribution
+from drawwatch.storage.models import CheckRun, PoolDistribution, Round, RoundChange
 from drawwatch.storage.rounds import (
     FieldChange,
     SyncResult,
-    count_draws,
-    draw_changes,
+    count_rounds,
     get_distribution,
-    get_draw,
-    list_draws,
-    sync_draws,
+    get_round,
+    list_rounds,
+    round_changes,
+    sync_rounds,
 )
 from tests.conftest import feed_bytes
 
@@ -43,7 +43,7 @@ def counts(scale: int = 1) -> dict[str, int]:
     return {f"dd{i}": i * 100 * scale for i in range(1, 19)}
 
 
-def make_item(number: str, **overrides: Any) -> DrawItem:
+def make_item(number: str, **overrides: Any) -> RoundItem:
     """A plausible CEC round; the date and times follow from the number so distinct rounds differ."""
     n, _ = number_sort_key(number)
     day = date(2015, 1, 1) + timedelta(days=7 * n)
@@ -64,7 +64,7 @@ def make_item(number: str, **overrides: Any) -> DrawItem:
         "distribution_as_on": day - timedelta(days=2),
     }
     fields.update(overrides)
-    return DrawItem(**fields)
+    return RoundItem(**fields)
 
 
 _CATEGORY_WORDS = (
@@ -105,12 +105,12 @@ def _instant(text: str) -> datetime | None:
         return None  # e.g. #208's tie-break without a year: the raw text is kept
 
 
-def _item_from_raw(raw: dict[str, str]) -> DrawItem:
+def _item_from_raw(raw: dict[str, str]) -> RoundItem:
     dd = {f"dd{i}": int(raw[f"dd{i}"].replace(",", "") or 0) for i in range(1, 19)}
     version = _LIST_VERSION.search(raw["drawName"])
     href = _HREF.search(raw["drawNumberURL"])
     assert href is not None
-    return DrawItem(
+    return RoundItem(
         number=raw["drawNumber"].strip().lower(),
         date=date.fromisoformat(raw["drawDate"]),
         name=raw["drawName"],
@@ -129,7 +129,7 @@ def _item_from_raw(raw: dict[str, str]) -> DrawItem:
     )
 
 
-def feed_items(key: int) -> list[DrawItem]:
+def feed_items(key: int) -> list[RoundItem]:
     """The rounds of a real feed copy (newest first, as published)."""
     return [_item_from_raw(raw) for raw in json.loads(feed_bytes(key))["rounds"]]
 
@@ -147,16 +147,16 @@ def new_check(engine: Engine, outcome_before: str | None = None) -> int:
         return check.id
 
 
-def sync(engine: Engine, items: Sequence[DrawItem], check_id: int | None = None) -> SyncResult:
+def sync(engine: Engine, items: Sequence[RoundItem], check_id: int | None = None) -> SyncResult:
     """One committed sync, as a check does it."""
     check_id = check_id if check_id is not None else new_check(engine)
     with session_scope(engine) as session:
-        return sync_draws(session, items, check=session.get_one(CheckRun, check_id))
+        return sync_rounds(session, items, check=session.get_one(CheckRun, check_id))
 
 
-def draws_by_number(engine: Engine) -> dict[str, Draw]:
+def rounds_by_number(engine: Engine) -> dict[str, Round]:
     with session_scope(engine) as session:
-        return {draw.number: draw for draw in session.exec(select(Draw))}
+        return {round_.number: round_ for round_ in session.exec(select(Round))}
 
 
 def count_rows(engine: Engine, model: type[Any]) -> int:
@@ -164,7 +164,7 @@ def count_rows(engine: Engine, model: type[Any]) -> int:
         return session.exec(select(func.count()).select_from(model)).one()
 
 
-# --- sync_draws ----------------------------------------------------------------------------------------
+# --- sync_rounds ----------------------------------------------------------------------------------------
 
 
 def test_first_sync_into_empty_database_stores_every_round_as_new_history(engine: Engine) -> None:
@@ -182,10 +182,10 @@ def test_first_sync_into_empty_database_stores_every_round_as_new_history(engine
     assert result.changed == {} and result.unchanged == 0
     published = {item.distribution_as_on for item in items if item.distribution is not None}
     assert result.distributions_written == len(published) > 100
-    stored = draws_by_number(engine)
+    stored = rounds_by_number(engine)
     assert len(stored) == 438
-    assert {draw.id for draw in stored.values()} == set(result.new_ids)
-    assert all(draw.baseline and draw.first_seen_check_id == check_id for draw in stored.values())
+    assert {round_.id for round_ in stored.values()} == set(result.new_ids)
+    assert all(round_.baseline and round_.first_seen_check_id == check_id for round_ in stored.values())
     newest = stored["437"]
     assert (newest.crs, newest.invitations, newest.category) == (382, 5000, "french")
     assert newest.list_version == "2026-Version 2"
@@ -204,7 +204,7 @@ def test_new_rounds_carry_the_baseline_flag_of_the_check_that_stored_them(engine
     result = sync(engine, [make_item("3"), make_item("2"), make_item("1")], second)
 
     assert result.new == ["3"] and result.unchanged == 2
-    stored = draws_by_number(engine)
+    stored = rounds_by_number(engine)
     assert [stored[n].baseline for n in ("1", "2", "3")] == [True, True, False]
     assert stored["3"].first_seen_check_id == second
     assert stored["3"].id == result.new_ids[0]
@@ -223,7 +223,7 @@ def test_syncing_438_rounds_into_an_empty_database_is_set_based(engine: Engine) 
     try:
         with session_scope(engine) as session:
             check = session.get_one(CheckRun, check_id)
-            result = sync_draws(session, items, check=check)
+            result = sync_rounds(session, items, check=check)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
     assert len(result.new) == 438
@@ -233,7 +233,7 @@ def test_syncing_438_rounds_into_an_empty_database_is_set_based(engine: Engine) 
 def test_resyncing_an_identical_feed_writes_nothing(engine: Engine) -> None:
     items = feed_items(437)
     sync(engine, items)
-    before = {n: (d.updated_at, d.first_seen_at) for n, d in draws_by_number(engine).items()}
+    before = {n: (d.updated_at, d.first_seen_at) for n, d in rounds_by_number(engine).items()}
     check_id = new_check(engine)
     statements: list[str] = []
 
@@ -249,9 +249,9 @@ def test_resyncing_an_identical_feed_writes_nothing(engine: Engine) -> None:
     assert result.new == [] and result.new_ids == [] and result.changed == {}
     assert result.unchanged == 438 and result.distributions_written == 0
     assert not {"INSERT", "UPDATE", "DELETE"} & set(statements), statements
-    after = {n: (d.updated_at, d.first_seen_at) for n, d in draws_by_number(engine).items()}
+    after = {n: (d.updated_at, d.first_seen_at) for n, d in rounds_by_number(engine).items()}
     assert after == before
-    assert count_rows(engine, DrawChange) == 0
+    assert count_rows(engine, RoundChange) == 0
 
 
 def test_a_feed_missing_the_newest_round_deletes_nothing(engine: Engine) -> None:
@@ -263,8 +263,8 @@ def test_a_feed_missing_the_newest_round_deletes_nothing(engine: Engine) -> None
 
     assert result.stale and result.new == [] and result.changed == {}
     with session_scope(engine) as session:
-        assert count_draws(session) == 438
-        kept = get_draw(session, "437")
+        assert count_rounds(session) == 438
+        kept = get_round(session, "437")
         assert kept is not None and kept.crs == 382
     # and when it comes back it is not new a second time
     assert sync(engine, items).new == []
@@ -277,22 +277,22 @@ def test_a_stale_copy_does_not_undo_a_correction(engine: Engine) -> None:
     sync(engine, items)
     corrected = [items[0], items[1].model_copy(update={"crs": items[1].crs + 5}), *items[2:]]
     assert sync(engine, corrected).changed.keys() == {items[1].number}
-    changes = count_rows(engine, DrawChange)
+    changes = count_rows(engine, RoundChange)
 
     stale = sync(engine, items[1:])  # lacks #437 and has #436's old cut-off
 
     assert stale.stale and stale.changed == {}
     with session_scope(engine) as session:
-        kept = get_draw(session, items[1].number)
+        kept = get_round(session, items[1].number)
         assert kept is not None and kept.crs == items[1].crs + 5
-    assert count_rows(engine, DrawChange) == changes
+    assert count_rows(engine, RoundChange) == changes
     assert sync(engine, corrected).changed == {}  # the fresh copy again: nothing to correct
 
 
 def test_a_corrected_tie_break_updates_the_round_and_is_audited(engine: Engine) -> None:
     original = make_item("262")
     sync(engine, [original])
-    stored = draws_by_number(engine)["262"]
+    stored = rounds_by_number(engine)["262"]
     assert original.tie_break is not None
     corrected_at = original.tie_break.replace(year=original.tie_break.year - 1)
     corrected = original.model_copy(
@@ -309,12 +309,12 @@ def test_a_corrected_tie_break_updates_the_round_and_is_audited(engine: Engine) 
             FieldChange("tie_break_raw", original.tie_break_raw, corrected.tie_break_raw),
         ]
     }
-    updated = draws_by_number(engine)["262"]
+    updated = rounds_by_number(engine)["262"]
     assert updated.tie_break == corrected_at and updated.tie_break_raw == corrected.tie_break_raw
     assert updated.first_seen_at == stored.first_seen_at and updated.updated_at > stored.updated_at
     with session_scope(engine) as session:
         assert updated.id is not None
-        changes = draw_changes(session, updated.id)
+        changes = round_changes(session, updated.id)
     assert [(c.field, c.check_id) for c in changes] == [("tie_break", check_id), ("tie_break_raw", check_id)]
     assert json.loads(changes[0].old_value) == original.tie_break.isoformat()
     assert json.loads(changes[0].new_value) == corrected_at.isoformat() == "2018-11-30T14:30:05+00:00"
@@ -336,14 +336,14 @@ def test_a_renamed_category_round_records_name_and_list_version_only(engine: Eng
             FieldChange("list_version", "2023-1", "Version 1"),
         ]
     }
-    stored = draws_by_number(engine)["253"]
+    stored = rounds_by_number(engine)["253"]
     assert (stored.name, stored.list_version, stored.category) == (after.name, "Version 1", "stem")
     with session_scope(engine) as session:
         assert stored.id is not None
-        changes = draw_changes(session, stored.id)
+        changes = round_changes(session, stored.id)
         assert [c.field for c in changes] == ["name", "list_version"]
         assert [json.loads(c.new_value) for c in changes] == ["STEM occupations (Version 1)", "Version 1"]
-        assert list_draws(session, category="stem")[0].number == "253"
+        assert list_rounds(session, category="stem")[0].number == "253"
 
 
 def test_real_copies_2024_then_2026_add_rounds_and_record_the_renames(engine: Engine) -> None:
@@ -360,30 +360,30 @@ def test_real_copies_2024_then_2026_add_rounds_and_record_the_renames(engine: En
         fields = [change.field for change in result.changed[number]]
         assert fields[:2] == ["name", "list_version"], (number, fields)
         assert "category" not in fields
-    stored = draws_by_number(engine)
+    stored = rounds_by_number(engine)
     assert len(stored) == 438
     assert not any(stored[n].baseline for n in result.new)
     assert all(stored[n].baseline for n in renamed)
-    assert count_rows(engine, DrawChange) == sum(len(c) for c in result.changed.values())
+    assert count_rows(engine, RoundChange) == sum(len(c) for c in result.changed.values())
 
 
 def test_a_number_twice_in_one_batch_is_stored_once_from_its_first_occurrence(engine: Engine) -> None:
     result = sync(engine, [make_item("5", crs=401), make_item("5", crs=499)])
     assert result.new == ["5"] and result.unchanged == 0
-    assert draws_by_number(engine)["5"].crs == 401
+    assert rounds_by_number(engine)["5"].crs == 401
 
 
 def test_an_empty_batch_or_an_unflushed_check_is_handled(engine: Engine) -> None:
     assert sync(engine, []) == SyncResult()
     with session_scope(engine) as session, pytest.raises(ValueError, match="flushed"):
-        sync_draws(session, [make_item("1")], check=CheckRun(feed_url=FEED_URL))
+        sync_rounds(session, [make_item("1")], check=CheckRun(feed_url=FEED_URL))
 
 
 # --- concurrency ---------------------------------------------------------------------------------------
 
 
 def _sync_in_thread(
-    engine: Engine, items: Sequence[DrawItem], check_id: int, start: threading.Barrier | None = None
+    engine: Engine, items: Sequence[RoundItem], check_id: int, start: threading.Barrier | None = None
 ) -> tuple[threading.Thread, dict[str, Any]]:
     out: dict[str, Any] = {}
 
@@ -393,7 +393,7 @@ def _sync_in_thread(
                 check = session.get_one(CheckRun, check_id)
                 if start is not None:
                     start.wait(timeout=10)
-                out["result"] = sync_draws(session, items, check=check)
+                out["result"] = sync_rounds(session, items, check=check)
         except BaseException as exc:  # reported by the test
             out["error"] = exc
 
@@ -416,7 +416,7 @@ def test_of_two_overlapping_checks_only_the_one_whose_insert_took_reports_new(
     first, second = new_check(engine), new_check(engine)
 
     with Session(engine) as session:
-        mine = sync_draws(session, items, check=session.get_one(CheckRun, first))
+        mine = sync_rounds(session, items, check=session.get_one(CheckRun, first))
         thread, theirs = _sync_in_thread(engine, items, second)
         thread.join(0.5)
         assert thread.is_alive(), "the second check must wait for the first one's transaction"
@@ -427,7 +427,7 @@ def test_of_two_overlapping_checks_only_the_one_whose_insert_took_reports_new(
     assert mine.new == expected
     assert theirs["result"].new == [] and theirs["result"].changed == {}
     assert theirs["result"].unchanged == len(items)
-    stored = draws_by_number(engine)
+    stored = rounds_by_number(engine)
     assert len(stored) == len(items)
     assert {stored[n].first_seen_check_id for n in expected} == {first}
 
@@ -442,7 +442,7 @@ def test_racing_checks_never_both_report_a_round(engine: Engine) -> None:
         outcomes = [out for _, out in runs]
         assert all("error" not in out for out in outcomes), outcomes
         assert sorted(len(out["result"].new) for out in outcomes) == [0, 1]
-    assert count_rows(engine, Draw) == 5
+    assert count_rows(engine, Round) == 5
 
 
 # --- pool distributions --------------------------------------------------------------------------------
@@ -461,7 +461,7 @@ def test_distributions_are_inserted_once_and_updated_when_corrected(engine: Engi
         stored = get_distribution(session, week)
         assert stored is not None and stored.counts == counts()
         assert get_distribution(session, date(2022, 1, 5)) is None
-        assert get_draw(session, "213").distribution_as_on == date(2022, 1, 5)  # type: ignore[union-attr]
+        assert get_round(session, "213").distribution_as_on == date(2022, 1, 5)  # type: ignore[union-attr]
     assert sync(engine, [a, b, zeros]).distributions_written == 0
 
     corrected = b.model_copy(update={"distribution": counts(scale=2)})
@@ -484,16 +484,16 @@ def test_datetimes_come_back_timezone_aware_in_utc(engine: Engine) -> None:
     sync(engine, [make_item("437", run_at=run_at, tie_break=None, tie_break_raw="")])
 
     with Session(engine) as session:  # a fresh session: values are read from the database
-        draw = session.exec(select(Draw)).one()
+        round_ = session.exec(select(Round)).one()
         check = session.exec(select(CheckRun)).one()
-        for value in (draw.run_at, draw.first_seen_at, draw.updated_at, check.started_at):
+        for value in (round_.run_at, round_.first_seen_at, round_.updated_at, check.started_at):
             assert isinstance(value, datetime)
             assert value.tzinfo is not None and value.utcoffset() == timedelta(0)
-        assert draw.run_at == run_at
-        assert draw.run_at is not None and (draw.run_at.hour, draw.run_at.microsecond) == (12, 123456)
-        assert draw.tie_break is None
+        assert round_.run_at == run_at
+        assert round_.run_at is not None and (round_.run_at.hour, round_.run_at.microsecond) == (12, 123456)
+        assert round_.tie_break is None
         # comparing with aware values in SQL works as well
-        later = session.exec(select(Draw).where(col(Draw.run_at) > datetime(2026, 8, 19, 12, tzinfo=UTC)))
+        later = session.exec(select(Round).where(col(Round.run_at) > datetime(2026, 8, 19, 12, tzinfo=UTC)))
         assert len(later.all()) == 1
 
 
@@ -522,23 +522,28 @@ def test_list_draws_orders_newest_first_and_filters(engine: Engine) -> None:
     sync(engine, list(reversed(items)))
 
     with session_scope(engine) as session:
-        assert [d.number for d in list_draws(session)] == ["100", "92", "91b", "91a", "91", "90"]
-        assert [d.number for d in list_draws(session, category="pnp")] == ["100", "91b", "90"]
-        assert [d.number for d in list_draws(session, since=date(2018, 5, 30))] == ["100", "92", "91b", "91a"]
-        assert [d.number for d in list_draws(session, limit=2)] == ["100", "92"]
-        picked = list_draws(session, category="pnp", since=date(2018, 5, 30), limit=1)
+        assert [d.number for d in list_rounds(session)] == ["100", "92", "91b", "91a", "91", "90"]
+        assert [d.number for d in list_rounds(session, category="pnp")] == ["100", "91b", "90"]
+        assert [d.number for d in list_rounds(session, since=date(2018, 5, 30))] == [
+            "100",
+            "92",
+            "91b",
+            "91a",
+        ]
+        assert [d.number for d in list_rounds(session, limit=2)] == ["100", "92"]
+        picked = list_rounds(session, category="pnp", since=date(2018, 5, 30), limit=1)
         assert [d.number for d in picked] == ["100"]
-        assert list_draws(session, category="stem") == []
-        assert count_draws(session) == 6
+        assert list_rounds(session, category="stem") == []
+        assert count_rounds(session) == 6
 
 
 def test_real_history_lists_91a_and_91b_between_90_and_92(engine: Engine) -> None:
     sync(engine, feed_items(437))
     with session_scope(engine) as session:
-        numbers = [d.number for d in list_draws(session)]
+        numbers = [d.number for d in list_rounds(session)]
         assert numbers[:2] == ["437", "436"] and numbers[-1] == "1"
         assert numbers[numbers.index("92") : numbers.index("89")] == ["92", "91b", "91a", "90"]
-        assert [d.number for d in list_draws(session, since=date(2018, 5, 30), limit=1000)][-2:] == [
+        assert [d.number for d in list_rounds(session, since=date(2018, 5, 30), limit=1000)][-2:] == [
             "91b",
             "91a",
         ]
@@ -548,9 +553,9 @@ def test_get_draw_ignores_case_and_spaces(engine: Engine) -> None:
     sync(engine, [make_item("91a"), make_item("91")])
     with session_scope(engine) as session:
         for query in ("91a", "91A", " 91a "):
-            found = get_draw(session, query)
+            found = get_round(session, query)
             assert found is not None and found.number == "91a"
-        assert get_draw(session, "91") is not None
-        assert get_draw(session, "91c") is None
-        assert get_draw(session, "") is None
-        assert draw_changes(session, 12345) == []
+        assert get_round(session, "91") is not None
+        assert get_round(session, "91c") is None
+        assert get_round(session, "") is None
+        assert round_changes(session, 12345) == []

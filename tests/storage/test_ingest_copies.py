@@ -11,8 +11,8 @@ from drawwatch.scrapers.feed import parse_feed
 from drawwatch.storage.checks import finish_check, start_check
 from drawwatch.storage.db import make_engine, session_scope
 from drawwatch.storage.migrate import init_schema
-from drawwatch.storage.models import Draw
-from drawwatch.storage.rounds import sync_draws
+from drawwatch.storage.models import Round
+from drawwatch.storage.rounds import sync_rounds
 from tests.conftest import FEED_COPIES, feed_bytes
 
 
@@ -26,11 +26,11 @@ def test_copy_ingests_completely(copy: int | str, database_url: str) -> None:
         init_schema(engine)
         with session_scope(engine) as session:
             check = start_check(session, "copy")
-            result = sync_draws(session, parsed.rounds, check=check)
+            result = sync_rounds(session, parsed.rounds, check=check)
             finish_check(session, check, outcome="ok")
         with session_scope(engine) as session:
-            stored = session.exec(select(func.count()).select_from(Draw)).one()
-            unknown = session.exec(select(Draw.number).where(Draw.category == "other")).all()
+            stored = session.exec(select(func.count()).select_from(Round)).one()
+            unknown = session.exec(select(Round.number).where(Round.category == "other")).all()
     finally:
         engine.dispose()
     assert parsed.rejected == []

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import queue_round_alerts
-from drawwatch.storage.models import Alert, Draw, Subscriber, SubscriberCategory, SubscriberChannel
+from drawwatch.storage.models import Alert, Round, Subscriber, SubscriberCategory, SubscriberChannel
 from drawwatch.storage.outbox import claim_due, mark_sent
 from drawwatch.storage.subscribers import (
     UNSET,
@@ -59,7 +59,7 @@ def count_rows(engine: Engine, model: type[Any], *where: Any) -> int:
         return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
-def stored_draw(session: Session, number: str = "500", **overrides: Any) -> Draw:
+def stored_round(session: Session, number: str = "500", **overrides: Any) -> Round:
     """A non-baseline STEM round first seen an hour from now, i.e. after every subscriber here."""
     fields: dict[str, Any] = {
         "number": number,
@@ -73,10 +73,10 @@ def stored_draw(session: Session, number: str = "500", **overrides: Any) -> Draw
         "first_seen_at": datetime.now(UTC) + timedelta(hours=1),
     }
     fields.update(overrides)
-    draw = Draw(**fields)
-    session.add(draw)
+    round_ = Round(**fields)
+    session.add(round_)
     session.flush()
-    return draw
+    return round_
 
 
 # --- validation ----------------------------------------------------------------------------------------
@@ -306,10 +306,10 @@ def test_edit_validates_before_writing_and_refuses_unknown_ids(engine: Engine) -
 
 def queue_one_round(engine: Engine) -> int:
     with session_scope(engine) as session:
-        draw = stored_draw(session)
-        queue_round_alerts(session, [draw])
-        assert draw.id is not None
-        return draw.id
+        round_ = stored_round(session)
+        queue_round_alerts(session, [round_])
+        assert round_.id is not None
+        return round_.id
 
 
 def test_remove_deactivates_and_cancels_undelivered_alerts_but_keeps_history(engine: Engine) -> None:
@@ -365,7 +365,7 @@ def test_purge_leaves_no_row_that_refers_to_the_subscriber(engine: Engine) -> No
 
     assert [count_rows(engine, model, column == subscriber_id) for model, column in tables] == [0, 0, 0, 0]
     assert [count_rows(engine, model, column == other_id) for model, column in tables] == [1, 1, 1, 1]
-    assert count_rows(engine, Draw) == 1  # rounds are never deleted
+    assert count_rows(engine, Round) == 1  # rounds are never deleted
     with pytest.raises(LookupError), session_scope(engine) as session:
         remove_subscriber(session, subscriber_id)
 

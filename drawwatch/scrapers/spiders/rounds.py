@@ -9,13 +9,13 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from drawwatch.domain.rounds import DrawItem, FetchFailure, InvalidFeed, RejectedRound
+from drawwatch.domain.rounds import FetchFailure, InvalidFeed, RejectedRound, RoundItem
 from drawwatch.scrapers.errors import describe_failure
 from drawwatch.scrapers.feed import FeedError, parse_feed
 
 
 class RoundsSpider(scrapy.Spider):
-    """Yields a :class:`DrawItem` per valid round and a :class:`RejectedRound` per malformed one.
+    """Yields a :class:`RoundItem` per valid round and a :class:`RejectedRound` per malformed one.
 
     A feed that cannot be used at all yields one :class:`InvalidFeed` naming the problem and nothing else; a
     download that fails yields a :class:`FetchFailure`.
@@ -37,7 +37,7 @@ class RoundsSpider(scrapy.Spider):
             meta={"conditional": True},
         )
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[DrawItem | RejectedRound | InvalidFeed]:
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[RoundItem | RejectedRound | InvalidFeed]:
         if response.status == 304:
             return
         try:
