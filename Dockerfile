@@ -7,10 +7,14 @@
 # The daemon (`drawwatch run`) is the default command; any other subcommand replaces it. Data: a SQLite file
 # on the /data volume unless DRAWWATCH_DATABASE_URL names PostgreSQL (the psycopg driver is installed).
 #
-# tests/e2e/test_wheel_install.py runs this file's builder COPY lines and both RUN lines that call pip, word
-# for word, with WHEELS and VENV pointing into a temporary directory: keep those paths in the variables.
+# tests/e2e/test_wheel_install.py runs this file's COPY lines from the build context and every RUN line that
+# calls pip, word for word, with WHEELS, VENV and CONSTRAINTS pointing into a temporary directory: keep those
+# paths in the variables.
+#
+# The base image is pinned to an exact Python release and Debian version; pin its digest too where you build
+# (`docker buildx imagetools inspect python:3.11.13-slim-bookworm` prints it) and update both together.
 
-ARG PYTHON_IMAGE=python:3.11-slim
+ARG PYTHON_IMAGE=python:3.11.13-slim-bookworm
 
 # --- builder: the wheel, from the project's files only ------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS builder
@@ -36,10 +40,17 @@ RUN groupadd --system --gid 10001 drawwatch \
     && mkdir /data \
     && chown 10001:10001 /data
 
-COPY --from=builder /wheels/ /wheels/
+# Dependencies first, at the exact versions of constraints.txt, in a layer a code change does not rebuild.
+ARG CONSTRAINTS=/tmp/constraints.txt
+COPY constraints.txt $CONSTRAINTS
 RUN python -m venv "$VENV" \
-    && "$VENV/bin/python" -m pip install --no-cache-dir "$(ls "$WHEELS"/drawwatch-*.whl)[postgres]" \
-    && rm -rf "$WHEELS"
+    && "$VENV/bin/python" -m pip install --no-cache-dir --requirement "$CONSTRAINTS"
+
+# Then drawwatch itself; the constraints make pip refuse anything but the versions installed above.
+COPY --from=builder /wheels/ /wheels/
+RUN "$VENV/bin/python" -m pip install --no-cache-dir --constraint "$CONSTRAINTS" \
+       "$(ls "$WHEELS"/drawwatch-*.whl)[postgres]" \
+    && rm -rf "$WHEELS" "$CONSTRAINTS"
 
 ENV PATH=$VENV/bin:$PATH \
     HOME=/data \

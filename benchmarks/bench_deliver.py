@@ -29,8 +29,8 @@ from drawwatch.storage.matching import queue_round_alerts  # noqa: E402
 from drawwatch.storage.migrate import init_schema  # noqa: E402
 from drawwatch.storage.rounds import rounds_by_ids, sync_rounds  # noqa: E402
 from drawwatch.storage.subscribers import SubscriberInput, import_subscribers  # noqa: E402
-from tests.conftest import feed_bytes  # noqa: E402
-from tests.notify_peers import WebhookServer  # noqa: E402
+from tests.support.feeds import feed_bytes  # noqa: E402
+from tests.support.webhook import WebhookServer  # noqa: E402
 
 
 def prepare(url: str, hook: WebhookServer, count: int) -> int:

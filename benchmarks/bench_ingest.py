@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import Figures, reset_pg, timed  # noqa: E402
-from tests.conftest import feed_bytes  # noqa: E402
-from tests.peers import FeedServer  # noqa: E402
+from tests.support.feed_server import FeedServer  # noqa: E402
+from tests.support.feeds import feed_bytes  # noqa: E402
 
 
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float, str]:

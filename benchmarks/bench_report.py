@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import Figures, reset_pg, timed  # noqa: E402
-from tests.conftest import feed_bytes, feed_path  # noqa: E402
+from tests.support.feeds import feed_bytes, feed_path  # noqa: E402
 
 # Runs in a fresh interpreter: imports, ingest-free (the database is filled once), then timed calls.
 IN_PROCESS = """

@@ -37,8 +37,8 @@ from sqlmodel import func, select  # noqa: E402
 
 from drawwatch.storage.db import make_engine, session_scope  # noqa: E402
 from drawwatch.storage.models import CheckRun  # noqa: E402
-from tests.conftest import feed_bytes  # noqa: E402
-from tests.peers import FeedServer  # noqa: E402
+from tests.support.feed_server import FeedServer  # noqa: E402
+from tests.support.feeds import feed_bytes  # noqa: E402
 
 MiB = 1024 * 1024
 TICK = os.sysconf("SC_CLK_TCK")

@@ -7,7 +7,9 @@ environment always wins.
 
 from __future__ import annotations
 
+import difflib
 import os
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,7 +28,7 @@ from drawwatch.domain.errors import ConfigError
 
 IRCC_FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"
 PROJECT_URL = "https://github.com/drawwatch/drawwatch"
-# IRCC publishes rounds on weekdays, mostly 14:30-21:00 UTC (FEED.md): every 15 minutes then, hourly otherwise.
+# IRCC publishes rounds on weekdays, mostly 14:30-21:00 UTC (docs/feed.md): every 15 minutes then, hourly otherwise.
 DEFAULT_SCHEDULE = ("*/15 12-22 * * mon-fri", "0 * * * *")
 
 
@@ -105,7 +107,9 @@ class Settings(BaseSettings):
     )
     admin_urls: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     templates_dir: Path | None = None
-    log_level: str = "INFO"
+    log_level: str = Field(
+        default="INFO", description="the daemon's log level: DEBUG, INFO, WARNING or ERROR"
+    )
 
     @field_validator("schedule", mode="before")
     @classmethod
@@ -122,12 +126,30 @@ class Settings(BaseSettings):
             return [part for part in value.replace(",", " ").split() if part]
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError(f"must be DEBUG, INFO, WARNING or ERROR, got {value!r}")
+        return level
+
     @field_validator("unsubscribe_url")
     @classmethod
     def _unsubscribe_placeholder(cls, value: str | None) -> str | None:
         if value and "{token}" not in value:
             raise ValueError(f"must contain {{token}} where the subscriber's token goes, got {value!r}")
         return value or None
+
+    @field_validator("templates_dir")
+    @classmethod
+    def _templates_dir_exists(cls, value: Path | None) -> Path | None:
+        # Checked when the settings load, so every command refuses a mistyped folder the same way instead of
+        # the first render failing in the middle of a check.
+        if value is not None and not value.is_dir():
+            problem = "is not a directory" if value.exists() else "does not exist"
+            raise ValueError(f"{str(value)!r} {problem}: give the folder that holds the template overrides")
+        return value
 
     @field_validator("feed_url")
     @classmethod
@@ -156,8 +178,66 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+def setting_default(name: str) -> Any:
+    """The default of setting ``name``, for code that needs one outside a :class:`Settings` (a function's
+    keyword default, the Scrapy defaults, help text): defaults are written once, in the fields above."""
+    return Settings.model_fields[name].get_default(call_default_factory=True)
+
+
+ENV_PREFIX = "DRAWWATCH_"
+# DRAWWATCH_* variables that are not settings but are allowed in the environment: the TOML file's path, and
+# the test suite's own (DRAWWATCH_TEST_PG_URL and the like), matched as prefixes.
+# Not settings, but ours: the file's location, and deploy/compose.yaml's password for its PostgreSQL (read
+# by Compose from deploy/.env, often exported in the operator's shell too).
+NON_SETTING_VARIABLES = ("DRAWWATCH_CONFIG", "DRAWWATCH_DB_PASSWORD")
+NON_SETTING_PREFIXES = ("DRAWWATCH_TEST_",)
+
+
+def _unknown(name: str, prefix: str = "") -> str:
+    """The message for an unknown ``name``, with the setting it probably meant when one is close enough
+    (compared without ``prefix``, which every name shares, and without regard to case)."""
+    bare = name[len(prefix) :].lower()
+    close = difflib.get_close_matches(bare, list(Settings.model_fields), n=1)
+    meant = f" (did you mean {prefix}{close[0].upper() if prefix else close[0]}?)" if close else ""
+    return f"unknown setting {name}{meant}"
+
+
+def check_environment(environ: dict[str, str] | None = None) -> None:
+    """Refuse ``DRAWWATCH_*`` variables that are no setting: a misspelt name would be ignored silently.
+
+    Names are compared without regard to case, as the settings themselves are read.
+    """
+    environ = dict(os.environ) if environ is None else environ
+    known = [ENV_PREFIX + field.upper() for field in Settings.model_fields]
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in known or upper in NON_SETTING_VARIABLES:
+            continue
+        if upper.startswith(NON_SETTING_PREFIXES):
+            continue
+        raise ConfigError(_unknown(name, ENV_PREFIX))
+
+
+def check_config_file(path: Path) -> None:
+    """Refuse a TOML settings file that cannot be parsed or has keys that are no setting."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the configuration file {path} (from DRAWWATCH_CONFIG): {exc}"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
+    for key in data:
+        if key.lower() not in Settings.model_fields:
+            raise ConfigError(f"{_unknown(key)} in the configuration file {path}")
+
+
 def load_settings(**overrides: Any) -> Settings:
     path = config_file()
     if path is not None and not path.is_file():
         raise ConfigError(f"configuration file {path} (from DRAWWATCH_CONFIG) does not exist")
+    check_environment()
+    if path is not None:
+        check_config_file(path)
     return Settings(**overrides)

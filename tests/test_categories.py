@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from drawwatch.domain.categories import CATEGORY_KEYS, CATEGORY_LABELS, classify, list_version
-from tests.conftest import FEED_COPIES, feed_bytes
+from tests.support.feeds import FEED_COPIES, feed_rounds
 
 # Every distinct drawName in the real copies (the 2024-04 copy #295 still has the pre-rename names).
 REAL_NAMES: dict[str, tuple[str, str | None]] = {
@@ -120,8 +118,7 @@ def test_unseen_names(name: str, expected: tuple[str, str | None]) -> None:
 def test_the_table_covers_every_name_in_the_copies() -> None:
     names: set[str] = set()
     for key in FEED_COPIES:
-        data = json.loads(feed_bytes(key))
-        names |= {r["drawName"] for r in (data["rounds"] if isinstance(data, dict) else data)}
+        names |= {r["drawName"] for r in feed_rounds(key)}
     assert len(names) == 31
     assert names - set(REAL_NAMES) == set(), "add the new names to REAL_NAMES"
 

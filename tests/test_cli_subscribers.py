@@ -25,6 +25,8 @@ def run(tmp_path: Path):  # type: ignore[no-untyped-def]
         result = CliRunner().invoke(cli, list(args), env=env)
         return result.exit_code, result.output
 
+    # The first command creates the database and says so on stderr: do it here, so outputs are the commands'.
+    assert "created a new database" in CliRunner().invoke(cli, ["subscribers", "list"], env=env).output
     return invoke
 
 
@@ -108,3 +110,17 @@ def test_starting_the_cli_does_not_load_the_orm() -> None:
     probe = "import sys, drawwatch.cli; print(sorted(m for m in ('sqlmodel', 'drawwatch.storage') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_edit_replaces_occupations_and_the_french_level(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    code, out = run("subscribers", "add", "Dana", "--crs", "480", "--noc", "21231:14", "--url", HOOK)
+    assert code == 0, out
+    subscriber_id = out.strip()
+    code, out = run("subscribers", "edit", subscriber_id, "--noc", "31100:24", "--nclc-french", "8")
+    assert code == 0, out
+    with sqlite3.connect(tmp_path / "dw.db") as db:
+        occupations = db.execute("SELECT noc, months FROM subscriber_occupation").fetchall()
+        (nclc,) = db.execute("SELECT nclc_french FROM subscriber WHERE id = ?", (subscriber_id,)).fetchone()
+    assert occupations == [("31100", 24)] and nclc == 8

@@ -2,7 +2,7 @@
 
 One table of cases (experience, French level, day -> one category's outcome) covers every category in every
 year, the month boundaries, codes dropped between years and leading zeros; the data self-checks hold the
-shipped TOML to what FEED.md and the NOC 2021 code structure say.
+shipped TOML to what IRCC published (docs/feed.md) and the NOC 2021 code structure say.
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 import pytest
 
 from drawwatch.domain.quiet_hours import parse_quiet_hours, quiet_until
+from tests.support.times import utc
 
 
 @dataclass(frozen=True)
@@ -17,10 +18,6 @@ class Case:
     zone: str
     now: datetime  # UTC
     until: datetime | None  # UTC
-
-
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
 
 
 CASES = [

@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -22,8 +23,8 @@ from drawwatch.app.derived import refresh_derived_categories
 from drawwatch.app.operator import tell_operator_about_check, tell_operator_about_delivery
 from drawwatch.config import Settings
 from drawwatch.domain.clock import utcnow
+from drawwatch.domain.corrections import material_changes
 from drawwatch.domain.rounds import RoundItem
-from drawwatch.notify.correction import material_changes
 from drawwatch.scrapers.fetch import FetchResult, fetch_feed
 from drawwatch.storage.checks import (
     finish_check,
@@ -101,11 +102,19 @@ def rounds_hash(rounds: list[RoundItem]) -> str:
     return digest.hexdigest()
 
 
-async def run_check(settings: Settings, engine: Engine, *, deliver: bool = True) -> CheckSummary:
+async def run_check(
+    settings: Settings,
+    engine: Engine,
+    *,
+    deliver: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> CheckSummary:
     """Run one check. Never raises for a bad feed: the failure is stored and returned in the summary.
 
     With ``deliver``, alerts are then sent: those this check queued and any that earlier runs left due,
-    whether or not the feed could be read (a feed outage must not hold back retries).
+    whether or not the feed could be read (a feed outage must not hold back retries). ``progress`` is told
+    ``(rounds stored, rounds in all)`` while the first check records the whole history (from a worker
+    thread); other checks store a handful of rounds and do not call it.
     """
     started = time.perf_counter()
     url = settings.feed_url
@@ -118,7 +127,7 @@ async def run_check(settings: Settings, engine: Engine, *, deliver: bool = True)
         max_rejected=settings.max_rejected,
         validators=validators,
     )
-    summary = await asyncio.to_thread(_store, engine, settings, check_id, result, known_hash)
+    summary = await asyncio.to_thread(_store, engine, settings, check_id, result, known_hash, progress)
     if deliver:
         stats = await deliver_due(engine, settings)
         summary.alerts.update(
@@ -146,7 +155,12 @@ def _begin(engine: Engine, url: str) -> tuple[int, dict[str, str], str | None]:
 
 
 def _store(
-    engine: Engine, settings: Settings, check_id: int, result: FetchResult, known_hash: str | None
+    engine: Engine,
+    settings: Settings,
+    check_id: int,
+    result: FetchResult,
+    known_hash: str | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CheckSummary:
     """Validate against what is stored and write the outcome, all in one transaction."""
     summary = CheckSummary(
@@ -172,7 +186,7 @@ def _store(
                 content_hash = rounds_hash(result.rounds)
                 summary.outcome = "unchanged" if content_hash == known_hash else "ok"
                 if summary.outcome == "ok":
-                    _sync(session, check, result, summary)
+                    _sync(session, check, result, summary, progress)
                 known_hash = content_hash
             _finish(session, check, result, summary, known_hash)
     except Exception as exc:  # the database failed mid-way: nothing of this check was committed
@@ -185,8 +199,14 @@ def _store(
     return summary
 
 
-def _sync(session: Session, check: CheckRun, result: FetchResult, summary: CheckSummary) -> None:
-    sync = sync_rounds(session, result.rounds, check=check)
+def _sync(
+    session: Session,
+    check: CheckRun,
+    result: FetchResult,
+    summary: CheckSummary,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    sync = sync_rounds(session, result.rounds, check=check, progress=progress if check.baseline else None)
     # The diff step: alerts for new rounds are queued in the very transaction that stores them.
     if sync.new_ids and not check.baseline:
         new_rounds = rounds_by_ids(session, sync.new_ids)
@@ -240,11 +260,16 @@ def _finish(
         return
     state = get_feed_state(session, result.url)
     summary.recovered_after = state.consecutive_failures if state else 0
+    etag, last_modified = result.etag, result.last_modified
+    if result.not_modified and state is not None:
+        # A 304 may omit a validator (RFC 9110 lets it leave out Last-Modified): the stored one still
+        # describes the copy we hold, and dropping it would turn the next check into a full download.
+        etag, last_modified = etag or state.etag, last_modified or state.last_modified
     record_feed_success(
         session,
         result.url,
-        etag=result.etag,
-        last_modified=result.last_modified,
+        etag=etag,
+        last_modified=last_modified,
         content_hash=content_hash,
         rounds_in_feed=summary.rounds_in_feed,
     )

@@ -32,17 +32,14 @@ from sqlalchemy.engine import Engine
 from drawwatch.config import Settings
 from drawwatch.domain.categories import CATEGORY_LABELS
 from drawwatch.domain.clock import utcnow
+from drawwatch.domain.corrections import StoredChange, material_changes
 from drawwatch.domain.quiet_hours import quiet_until
-from drawwatch.notify.channels import ChannelResult, redact, send
-from drawwatch.notify.correction import (
-    CorrectionContext,
-    StoredChange,
-    change_line,
-    material_changes,
-    render_correction,
-)
+from drawwatch.notify.correction import CorrectionContext, change_line, render_correction
 from drawwatch.notify.message import AlertContext, RenderedMessage, RoundInfo
+from drawwatch.notify.outcomes import ChannelResult
 from drawwatch.notify.render import Renderer, TemplateProblem
+from drawwatch.notify.sending import send
+from drawwatch.notify.urls import redact
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.outbox import (
     ClaimedAlert,
@@ -142,6 +139,7 @@ def alert_context(alert: ClaimedAlert, settings: Settings) -> AlertContext:
         tie=alert.tie,  # type: ignore[arg-type]  # checked by AlertContext
         qualifying_occupation=alert.qualifying_occupation,
         unsubscribe_hint=unsubscribe_hint(settings, alert.subscriber_unsubscribe_token),
+        submitted_at=alert.subscriber_submitted_at,
     )
 
 
@@ -157,6 +155,7 @@ def correction_context(
         subscriber_crs=alert.subscriber_crs,
         standing=alert.tie,  # type: ignore[arg-type]  # checked by CorrectionContext
         unsubscribe_hint=unsubscribe_hint(settings, alert.subscriber_unsubscribe_token),
+        submitted_at=alert.subscriber_submitted_at,
     )
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import shutil
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from drawwatch.domain.categories import CATEGORY_LABELS
 from drawwatch.domain.rounds import DISTRIBUTION_BANDS
@@ -13,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def round_json(round_: Round) -> dict[str, Any]:
-    """The stable JSON shape of a round (PRODUCT.md): other tools rely on these keys."""
+    """The stable JSON shape of a round (docs/design.md, "Outputs other tools rely on")."""
     return {
         "number": round_.number,
         "date": round_.date.isoformat(),
@@ -29,29 +33,125 @@ def _label(category: str) -> str:
     return CATEGORY_LABELS.get(category, category)
 
 
-def rounds_table(rows: list[Round]) -> str:
-    header = ("#", "Date", "Category", "CRS", "Invited", "Round name")
+def rounds_table(rows: list[Round], *, width: int | None = None) -> str:
+    """The stored rounds as a table that fits ``width`` columns (the terminal's by default).
+
+    IRCC's round name and the category label give way first (shortened with "…"), then the round name,
+    the category and the invitations are left out, in that order; the number, date and CRS never are.
+    """
+    columns = (
+        Column("#", right=True),
+        Column("Date"),
+        Column("Category", shrink="ellipsize", min_width=8, drop=2),
+        Column("CRS", right=True),
+        Column("Invited", right=True, drop=3),
+        Column("Round name", shrink="ellipsize", min_width=10, drop=1),
+    )
     body = [
-        (
-            r.number,
-            r.date.isoformat(),
-            _label(r.category),
-            str(r.crs),
-            f"{r.invitations:,}",
-            r.name if len(r.name) <= 48 else r.name[:47] + "…",
-        )
+        (r.number, r.date.isoformat(), _label(r.category), str(r.crs), f"{r.invitations:,}", r.name)
         for r in rows
     ]
-    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
-    right = {0, 3, 4}
+    return "\n".join(fit_table(columns, body, width=width))
 
-    def fmt(row: tuple[str, ...]) -> str:
-        cells = [
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
 
-    return "\n".join([fmt(header), "  ".join("-" * w for w in widths), *(fmt(r) for r in body)])
+ShrinkMode = Literal["fixed", "ellipsize", "wrap"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of :func:`fit_table`.
+
+    ``shrink``: "fixed" cells are never cut (numbers, dates); "ellipsize" cells are shortened with an
+    ellipsis; "wrap" cells continue on the next lines, under the column. ``min_width`` is how narrow a
+    shrinking column gets before optional columns are dropped. ``drop``: 0 for a column that is always shown,
+    else the order in which optional columns are left out (1 first).
+    """
+
+    header: str
+    right: bool = False
+    shrink: ShrinkMode = "fixed"
+    min_width: int = 1
+    drop: int = 0
+
+
+GAP = 2  # spaces between columns
+HARD_MIN = 4  # how narrow a shrinking column gets when dropping optional columns was not enough
+
+
+def terminal_width() -> int:
+    """The terminal's width in columns: ``COLUMNS`` when set, else the terminal's, else 80 (piped output)."""
+    return shutil.get_terminal_size(fallback=(80, 24)).columns
+
+
+def fit_table(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    *,
+    width: int | None = None,
+    header: bool = True,
+    ellipsis: str = "…",
+) -> list[str]:
+    """The lines of a table of ``rows`` (one cell per column) no wider than ``width`` (the terminal's).
+
+    The widest shrinkable column gives way first, one character at a time, down to its ``min_width``; if the
+    table is still too wide, optional columns are dropped (``drop`` order), then shrinking columns narrow down
+    to a few characters. Fixed cells are never cut: a table of fixed columns alone may stay too wide.
+    """
+    limit = terminal_width() if width is None else width
+    keep = list(range(len(columns)))
+    shown = [list(row) for row in rows]
+    heads = [c.header for c in columns]
+    natural = [max([len(heads[i]) if header else 0, *(len(row[i]) for row in shown)]) for i in keep]
+
+    def total(widths: dict[int, int]) -> int:
+        return sum(widths.values()) + GAP * (len(widths) - 1)
+
+    def squeeze(widths: dict[int, int], floor: dict[int, int]) -> None:
+        while total(widths) > limit:
+            narrowable = [i for i in widths if columns[i].shrink != "fixed" and widths[i] > floor[i]]
+            if not narrowable:
+                return
+            widest = max(narrowable, key=lambda i: (widths[i], i))
+            widths[widest] -= 1
+
+    widths = {i: natural[i] for i in keep}
+    soft = {i: min(natural[i], max(columns[i].min_width, len(heads[i]) if header else 1)) for i in keep}
+    squeeze(widths, soft)
+    for i in sorted((i for i in keep if columns[i].drop), key=lambda i: columns[i].drop):
+        if total(widths) <= limit:
+            break
+        del widths[i]
+        widths = {j: natural[j] for j in widths}  # the room freed may let the others widen again
+        squeeze(widths, soft)
+    squeeze(widths, {i: min(natural[i], HARD_MIN) for i in widths})
+
+    def cell_lines(i: int, text: str) -> list[str]:
+        w = widths[i]
+        if len(text) <= w:
+            return [text]
+        if columns[i].shrink == "wrap":
+            return textwrap.wrap(text, w, break_on_hyphens=False) or [""]
+        return [text[: max(w - len(ellipsis), 0)] + ellipsis[:w]]
+
+    def fmt(row: Sequence[str]) -> list[str]:
+        parts = {i: cell_lines(i, row[i]) for i in widths}
+        height = max(len(p) for p in parts.values())
+        lines = []
+        for n in range(height):
+            cells = []
+            for i, w in widths.items():
+                text = parts[i][n] if n < len(parts[i]) else ""
+                cells.append(text.rjust(w) if columns[i].right else text.ljust(w))
+            lines.append((" " * GAP).join(cells).rstrip())
+        return lines
+
+    out: list[str] = []
+    if header:
+        out.extend(fmt(heads))
+        out.append((" " * GAP).join("-" * w for w in widths.values()))
+    for row in shown:
+        out.extend(fmt(row))
+    return out
 
 
 def round_detail(round_: Round, dist: PoolDistribution | None, changes: list[RoundChange]) -> str:
@@ -113,7 +213,10 @@ def summary_text(summary: CheckSummary) -> str:
 
 def _feed_text(summary: CheckSummary) -> str:
     if summary.outcome == "failed":
-        return f"error: check failed: {summary.error}\nStored rounds were not changed."
+        text = f"error: check failed: {summary.error}\nStored rounds were not changed."
+        if summary.http_status is None:  # nothing came back at all: offline, wrong URL, firewall
+            text += "\n" + unreachable_hint(summary.feed_url)
+        return text
     if summary.outcome == "not_modified":
         return "No change: the feed server answered 304 Not Modified."
     if summary.outcome == "unchanged":
@@ -140,4 +243,21 @@ def _feed_text(summary: CheckSummary) -> str:
     if summary.skipped_rounds:
         lines.append(f"{len(summary.skipped_rounds)} malformed round(s) skipped:")
         lines.extend(f"  {reason}" for reason in summary.skipped_rounds)
+    return "\n".join(lines)
+
+
+def unreachable_hint(feed_url: str) -> str:
+    """What to try when the feed could not be reached: the setting, the bundled copy, the offline demo."""
+    from drawwatch.app.demo import bundled_feed_path
+
+    bundled = bundled_feed_path()
+    lines = [
+        f"The feed could not be reached at {feed_url}. Next steps:",
+        "  - check the network, or set DRAWWATCH_FEED_URL to a URL this machine can reach;",
+    ]
+    if bundled is not None:
+        lines.append(
+            f"  - or use the copy of IRCC's feed that ships with drawwatch: DRAWWATCH_FEED_URL={bundled.as_uri()}"
+        )
+    lines.append("  - or see the whole loop offline, in a throwaway database: drawwatch demo")
     return "\n".join(lines)

@@ -38,10 +38,11 @@ def _ago(seconds: float) -> str:
 
 
 def assess(session: Session, feed_url: str, max_age: float, now: datetime | None = None) -> Health:
-    """Healthy when a check succeeded within ``max_age`` seconds; the reason says what is wrong otherwise."""
+    """Healthy when a check of ``feed_url`` succeeded within ``max_age`` seconds; the reason says what is
+    wrong otherwise. Checks of other feed URLs (a test feed, the URL before a change) do not count."""
     now = now or utcnow()
-    success = last_successful_check(session)
-    recent = last_checks(session, 1)
+    success = last_successful_check(session, feed_url=feed_url)
+    recent = last_checks(session, 1, feed_url=feed_url)
     last = recent[0] if recent else None
     state = get_feed_state(session, feed_url)
     counts = dict(

@@ -1,6 +1,7 @@
 """Reading subscribers from people: command-line values and CSV or TOML files, checked field by field.
 
-Errors name the line (CSV) or entry (TOML) and the field, and a file is taken whole or not at all.
+Errors name the line (CSV) or entry (TOML) and the field, and a file is taken whole or not at all. A row's
+set of notification URLs says who it is, so importing a file again updates people instead of adding them twice.
 """
 
 from __future__ import annotations
@@ -12,9 +13,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from drawwatch.domain.errors import InvalidInput
-from drawwatch.notify.channels import ChannelError, validate_url
-from drawwatch.storage.subscribers import SubscriberInput
+from drawwatch.notify.urls import ChannelError, validate_url
+from drawwatch.storage.db import session_scope
+from drawwatch.storage.subscribers import (
+    PROGRESS_STEP,
+    ImportProblem,
+    ImportResult,
+    Progress,
+    SubscriberInput,
+    import_key,
+    merge_subscribers,
+)
 
 CSV_FIELDS = ("name", "crs", "categories", "urls", "submitted_at", "quiet_hours", "timezone")
 
@@ -93,8 +105,41 @@ def subscriber_input(
     return data
 
 
-def read_subscribers_file(path: Path) -> list[SubscriberInput]:
-    """Read a ``.csv`` (header ``name,crs,categories,urls,submitted_at``) or ``.toml`` file of subscribers."""
+def read_subscribers_file(path: Path, *, progress: Progress | None = None) -> list[SubscriberInput]:
+    """Read a ``.csv`` (header ``name,crs,categories,urls,submitted_at``) or ``.toml`` file of subscribers.
+
+    Two rows with the same notification URLs (:func:`~drawwatch.storage.subscribers.import_key`) are a
+    problem naming both. ``progress`` is told ``(rows checked, rows in all)`` every ``PROGRESS_STEP`` rows
+    and at the end: checking a URL with apprise is most of an import's time.
+    """
+    return [row for _, row in _read_file(path, progress)]
+
+
+def import_subscribers_file(
+    engine: Engine,
+    path: Path,
+    *,
+    checking: Progress | None = None,
+    storing: Progress | None = None,
+) -> ImportResult:
+    """Import a subscribers file in one transaction: new people added, known ones updated (same URLs, see
+    :func:`~drawwatch.storage.subscribers.merge_subscribers`), nothing stored if any row is refused.
+
+    ``checking`` follows the reading and checking of the rows, ``storing`` the writes. Problems found while
+    storing name the file's lines (CSV) or entries (TOML), like those found while reading.
+    """
+    entries = _read_file(path, checking)
+    with session_scope(engine) as session:
+        try:
+            return merge_subscribers(session, [row for _, row in entries], progress=storing)
+        except ImportProblem as exc:
+            raise FileProblem(
+                path, [f"{entries[index - 1][0]}: {message}" for index, message in exc.problems]
+            ) from None
+
+
+def _read_file(path: Path, progress: Progress | None) -> list[tuple[str, SubscriberInput]]:
+    """The file's rows, each with where it is (``line 3``, ``subscriber 2``); all checked, or FileProblem."""
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -104,21 +149,40 @@ def read_subscribers_file(path: Path) -> list[SubscriberInput]:
         entries = _toml_entries(path)
     else:
         raise InvalidInput(f"{path}: expected a .csv or .toml file")
-    rows: list[SubscriberInput] = []
+    rows: list[tuple[str, SubscriberInput]] = []
     problems: list[str] = []
-    for where, entry in entries:
-        if isinstance(entry, str):
-            problems.append(f"{where}: {entry}")
-            continue
-        try:
-            rows.append(subscriber_input(**entry))
-        except (ValueError, TypeError) as exc:
-            problems.append(f"{where}: {exc}")
+    first_with_key: dict[frozenset[str], str] = {}
+    if progress is not None:
+        progress(0, len(entries))
+    for done, (where, entry) in enumerate(entries, 1):
+        checked = _checked(where, entry, first_with_key)
+        if isinstance(checked, str):
+            problems.append(f"{where}: {checked}")
+        else:
+            rows.append((where, checked))
+        if progress is not None and (done % PROGRESS_STEP == 0 or done == len(entries)):
+            progress(done, len(entries))
     if problems:
         raise FileProblem(path, problems)
     if not rows:
         raise InvalidInput(f"{path}: no subscribers in the file")
     return rows
+
+
+def _checked(
+    where: str, entry: dict[str, Any] | str, first_with_key: dict[frozenset[str], str]
+) -> SubscriberInput | str:
+    """One entry as a checked row, or what is wrong with it; ``first_with_key`` remembers each row's URLs."""
+    if isinstance(entry, str):
+        return entry
+    try:
+        row = subscriber_input(**entry)
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    first = first_with_key.setdefault(import_key(row.urls), where)
+    if first != where:
+        return f"same notification URLs as {first} (one subscriber per set of URLs)"
+    return row
 
 
 def _csv_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:

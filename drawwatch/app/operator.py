@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from drawwatch.app.deliver import DeliveryStats
 from drawwatch.config import Settings
-from drawwatch.notify.channels import send
 from drawwatch.notify.message import RenderedMessage
+from drawwatch.notify.sending import send
 
 if TYPE_CHECKING:
     from drawwatch.app.check import CheckSummary

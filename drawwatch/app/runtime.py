@@ -1,7 +1,8 @@
 """Running a coroutine on Scrapy's asyncio reactor from a plain command, and returning its exit code.
 
-STACK.md: the reactor must be the asyncio one, work starts from ``reactor.callLater(0, …)``, and the process
-exits only after ``reactor.run()`` returns (raising SystemExit inside a coroutine hung the process).
+Why it is done this way (docs/design.md, "Runtime decisions"): the reactor must be the asyncio one, work starts
+from ``reactor.callLater(0, …)``, and the process exits only after ``reactor.run()`` returns (raising SystemExit
+inside a coroutine hung the process).
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from twisted.python.failure import Failure
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 log = logging.getLogger("drawwatch.app.runtime")
@@ -54,8 +59,8 @@ def run_on_reactor(main: Callable[[], Awaitable[int]], *, on_stop: Callable[[], 
         _stop_reactor()
 
     def _stop_reactor() -> None:
-        if reactor.running:  # type: ignore[attr-defined]
-            reactor.stop()  # type: ignore[attr-defined]
+        if reactor.running:
+            reactor.stop()  # type: ignore[misc]  # zope interface method, see below
 
     def _install_signals() -> None:
         loop = asyncio.get_event_loop()
@@ -66,7 +71,7 @@ def run_on_reactor(main: Callable[[], Awaitable[int]], *, on_stop: Callable[[], 
         if outcome["code"] != 130:
             outcome["code"] = int(code)
 
-    def _crashed(failure) -> None:  # type: ignore[no-untyped-def]
+    def _crashed(failure: Failure) -> None:
         log.error("internal error: %s", failure.getErrorMessage(), exc_info=failure.value)
 
     def _start() -> None:
@@ -74,7 +79,9 @@ def run_on_reactor(main: Callable[[], Awaitable[int]], *, on_stop: Callable[[], 
         deferred.addCallbacks(_done, _crashed)
         deferred.addBoth(lambda _: _stop_reactor())
 
-    reactor.callLater(0, _install_signals)  # type: ignore[attr-defined]
-    reactor.callLater(0, _start)  # type: ignore[attr-defined]
-    reactor.run(installSignalHandlers=False)  # type: ignore[attr-defined]
+    # Without the mypy-zope plugin, mypy reads twisted's zope interface methods as lacking ``self``; and
+    # ``installSignalHandlers`` belongs to the concrete reactor's run(), not to IReactorCore's.
+    reactor.callLater(0, _install_signals)  # type: ignore[arg-type]  # zope interface method
+    reactor.callLater(0, _start)  # type: ignore[arg-type]  # zope interface method
+    reactor.run(installSignalHandlers=False)  # type: ignore[misc, call-arg]  # zope interface method
     return outcome["code"]

@@ -15,6 +15,7 @@ from drawwatch.cli.backtest import backtest
 from drawwatch.cli.base import Context, setup_logging
 from drawwatch.cli.check import check, deliver, health, run
 from drawwatch.cli.db import db
+from drawwatch.cli.demo import demo
 from drawwatch.cli.eligibility import eligibility
 from drawwatch.cli.report import report
 from drawwatch.cli.rounds import rounds
@@ -43,7 +44,20 @@ def cli(ctx: click.Context, verbose: int, log_format: str) -> None:
     ctx.obj = Context()
 
 
-for command in (check, rounds, run, health, deliver, subscribers, alerts, notify, eligibility, db, report):
+for command in (
+    check,
+    rounds,
+    run,
+    health,
+    deliver,
+    subscribers,
+    alerts,
+    notify,
+    eligibility,
+    db,
+    report,
+    demo,
+):
     cli.add_command(command)
 subscribers.add_command(backtest)
 

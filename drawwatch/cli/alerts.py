@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TypedDict
 
 import click
 
@@ -14,6 +15,23 @@ from drawwatch.cli.base import (
     pass_ctx,
 )
 from drawwatch.domain.vocabulary import ALERT_STATUSES
+
+
+class _AlertRow(TypedDict):
+    """One alert as ``alerts list`` shows it (and prints it with ``--json``)."""
+
+    id: int
+    subscriber: int
+    subscriber_name: str
+    round: str
+    channel: int
+    kind: str
+    tie: str
+    status: str
+    attempts: int
+    next_attempt_at: str | None
+    sent_at: str | None
+    last_error: str | None
 
 
 @click.group()
@@ -36,7 +54,7 @@ def alerts_list(obj: Context, status: str | None, limit: int, as_json: bool) -> 
 
     with session_scope(obj.engine) as session:
         views = list_alerts(session, status=status, limit=limit or None)
-    rows = [
+    rows: list[_AlertRow] = [
         {
             "id": v.id,
             "subscriber": v.subscriber_id,
@@ -111,8 +129,9 @@ def notify() -> None:
 @friendly_errors
 def notify_test(obj: Context, urls: tuple[str, ...]) -> None:
     """Send a test message to each apprise URL and report per URL; exit 1 if any failed."""
-    from drawwatch.notify.channels import send_sync, validate_url
     from drawwatch.notify.message import RenderedMessage
+    from drawwatch.notify.sending import send_sync
+    from drawwatch.notify.urls import validate_url
 
     for url in urls:
         validate_url(url)

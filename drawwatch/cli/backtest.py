@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from drawwatch.app.display import Column, fit_table, terminal_width
 from drawwatch.cli.base import SUBSCRIBABLE_KEYS, Context, UserError, friendly_errors, pass_ctx
 from drawwatch.domain.categories import CATEGORY_LABELS
 
@@ -35,15 +37,33 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def verdict_lines(verdicts: list[Verdict]) -> list[str]:
-    """One plain-ASCII-marked line per round: yes/no, number, date, category, cut-off, reason."""
-    width = max(len(CATEGORY_LABELS.get(v.category, v.category)) for v in verdicts)
-    number_width = max(len(v.number) for v in verdicts) + 1
-    return [
-        f"{'yes' if v.would_alert else 'no ':3}  {'#' + v.number:<{number_width}}  {v.date.isoformat()}  "
-        f"{CATEGORY_LABELS.get(v.category, v.category):<{width}}  cut-off {v.crs:>4}  {v.reason}"
+def verdict_lines(verdicts: list[Verdict], *, width: int | None = None) -> list[str]:
+    """One plain-ASCII-marked row per round: yes/no, number, date, category, cut-off, reason.
+
+    Fitted to ``width`` (the terminal's by default): the category label is shortened with "..." and the
+    reason continues on the next lines, under itself; at the narrowest the category is left out. The number,
+    date and cut-off are never cut.
+    """
+    columns = (
+        Column("Alert"),
+        Column("#"),
+        Column("Date"),
+        Column("Category", shrink="ellipsize", min_width=8, drop=1),
+        Column("Cut-off"),
+        Column("Reason", shrink="wrap", min_width=30),
+    )
+    rows = [
+        (
+            "yes" if v.would_alert else "no",
+            "#" + v.number,
+            v.date.isoformat(),
+            CATEGORY_LABELS.get(v.category, v.category),
+            f"cut-off {v.crs:>4}",
+            v.reason,
+        )
         for v in verdicts
     ]
+    return fit_table(columns, rows, width=width, header=False, ellipsis="...")
 
 
 @click.command("backtest", short_help="Which stored rounds would have alerted a subscriber, and why.")
@@ -130,12 +150,13 @@ def backtest(
     if as_json:
         click.echo(json.dumps([verdict_json(v) for v in verdicts], indent=2))
         return
-    for line in verdict_lines(verdicts):
+    width = terminal_width()
+    for line in verdict_lines(verdicts, width=width):
         click.echo(line)
     hits = sum(v.would_alert for v in verdicts)
-    click.echo(f"{hits} of {len(verdicts)} round{'s' if len(verdicts) != 1 else ''} would have alerted {who}")
+    summary = f"{hits} of {len(verdicts)} round{'s' if len(verdicts) != 1 else ''} would have alerted {who}"
+    click.echo(textwrap.fill(summary, width, break_on_hyphens=False))
     missed = sum(v.would_alert and not v.alerted_by_diff_step for v in verdicts)
     if missed:
-        click.echo(
-            f"({missed} of them before {who} subscribed or while inactive: no alert was queued for those)"
-        )
+        note = f"({missed} of them before {who} subscribed or while inactive: no alert was queued for those)"
+        click.echo(textwrap.fill(note, width, break_on_hyphens=False))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import wraps
 from typing import Any, TypeVar
@@ -98,7 +99,7 @@ class Context:
         if self._settings is None:
             self._settings = load_settings()
             if self._settings.telegram_api_url:
-                from drawwatch.notify.channels import use_telegram_api
+                from drawwatch.notify.sending import use_telegram_api
 
                 use_telegram_api(self._settings.telegram_api_url)
         return self._settings
@@ -106,11 +107,23 @@ class Context:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from drawwatch.config import default_database_url
             from drawwatch.storage.db import make_engine
             from drawwatch.storage.migrate import init_schema
 
-            self._engine = make_engine(self.settings.database_url)
-            init_schema(self._engine)
+            url = self.settings.database_url
+            # Only the default location (the user data directory) is created; a missing directory in a
+            # configured path is more likely a typo than a wish for a new, empty database.
+            engine = make_engine(url, create_dir=url == default_database_url())
+            created = init_schema(engine)
+            self._engine = engine
+            if created is not None:
+                where = (
+                    f"created a new database at {created.path}"
+                    if created.path is not None
+                    else f"initialised an empty database at {created.url}"
+                )
+                click.echo(f"drawwatch: {where}", err=True)
         return self._engine
 
 
@@ -152,3 +165,47 @@ ZONE_HELP = "The subscriber's time zone for quiet hours, an IANA name such as Am
 CATEGORY_HELP = "A round category the subscriber can be invited in (repeatable): " + ", ".join(
     SUBSCRIBABLE_KEYS
 )
+
+
+class TerminalBar:
+    """A ``(done, total)`` progress callable drawing a click progress bar on stderr from its first call."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.done = 0
+        self.closed = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.closed:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        if done > self.done:  # never backwards: a caller may count a row again (a round lost to a race)
+            self.bar.update(done - self.done)
+            self.done = done
+        if done >= total:  # finished: end the line, so what is printed next starts on its own
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None and not self.closed:
+            self.bar.__exit__(None, None, None)
+            self.closed = True
+
+
+@contextmanager
+def terminal_progress(label: str, *, enabled: bool = True) -> Iterator[Callable[[int, int], None] | None]:
+    """A ``(done, total)`` callable for long work that draws a progress bar on stderr, or None (draw nothing)
+    unless ``enabled`` and stderr is a terminal: piped output and --json stay free of progress text.
+
+    The bar appears at the first call, so work that turns out short or is skipped draws none.
+    """
+    if not (enabled and sys.stderr.isatty()):
+        yield None
+        return
+    bar = TerminalBar(label)
+    try:
+        yield bar
+    finally:
+        bar.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from drawwatch.cli.base import (
     friendly_errors,
     pass_ctx,
 )
+from drawwatch.config import setting_default
 
 
 @click.command()
@@ -31,19 +33,25 @@ def check(obj: Context, as_json: bool, no_deliver: bool) -> None:
 
     Exit status: 0 when the check succeeded (with or without news), 1 when the feed could not be fetched or
     failed validation (nothing stored is changed then), 2 for a usage or configuration error.
+
+    The first check records IRCC's whole history of rounds; it draws a progress bar on stderr while it
+    stores them when stderr is a terminal (not with --json).
     """
     from drawwatch.app.check import run_check
     from drawwatch.app.runtime import run_on_reactor
+    from drawwatch.cli.base import terminal_progress
 
     settings, engine = obj.settings, obj.engine
     holder: dict[str, Any] = {}
 
-    async def main() -> int:
-        summary = await run_check(settings, engine, deliver=not no_deliver)
-        holder["summary"] = summary
-        return summary.exit_code
+    with terminal_progress("Recording the history of rounds", enabled=not as_json) as progress:
 
-    code = run_on_reactor(main)
+        async def main() -> int:
+            summary = await run_check(settings, engine, deliver=not no_deliver, progress=progress)
+            holder["summary"] = summary
+            return summary.exit_code
+
+        code = run_on_reactor(main)
     summary = holder.get("summary")
     if summary is None:
         raise click.ClickException("the check did not complete (see the log above)")
@@ -60,7 +68,8 @@ def check(obj: Context, as_json: bool, no_deliver: bool) -> None:
 @click.option(
     "--report-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Regenerate the static report there after every check that found new rounds.",
+    help="Regenerate the static report there after every check that found new rounds (and after the first "
+    "check when the folder has no report yet).",
 )
 @pass_ctx
 @friendly_errors
@@ -73,14 +82,20 @@ def run(obj: Context, interval: float | None, report_dir: Path | None) -> None:
     due between checks are sent every DRAWWATCH_DELIVERY_INTERVAL seconds.
     """
     from drawwatch.app.runtime import run_on_reactor
-    from drawwatch.scheduler.daemon import Daemon, report_hook
+    from drawwatch.scheduler.daemon import Daemon, check_trigger, report_hook
 
-    settings, engine = obj.settings, obj.engine
+    settings = obj.settings
+    root = logging.getLogger()
+    if root.level == logging.INFO:  # the daemon's default; -v/-vv on the command line win over the setting
+        root.setLevel(settings.log_level)
+    # A bad DRAWWATCH_SCHEDULE is a ConfigError here, before the database or the reactor is touched.
+    trigger = check_trigger(settings, interval)
+    engine = obj.engine
     after = report_hook(settings, engine, report_dir) if report_dir else None
     holder: dict[str, Daemon] = {}
 
     async def main() -> int:
-        daemon = Daemon(settings, engine, interval=interval, after_check=after)
+        daemon = Daemon(settings, engine, interval=interval, after_check=after, trigger=trigger)
         holder["daemon"] = daemon
         return await daemon.run()
 
@@ -96,7 +111,7 @@ def run(obj: Context, interval: float | None, report_dir: Path | None) -> None:
     "--max-age",
     type=click.FloatRange(min=1),
     metavar="SECONDS",
-    help="Default: DRAWWATCH_HEALTH_MAX_AGE (7200).",
+    help=f"Default: DRAWWATCH_HEALTH_MAX_AGE ({setting_default('health_max_age'):g}).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx

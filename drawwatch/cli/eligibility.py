@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 
 import click
@@ -33,11 +34,18 @@ def eligibility(nocs: list[tuple[str, int]], nclc_french: int | None, on: date |
     Uses IRCC's category lists of the year in force on the date (default: today), shipped as data. Program
     rounds (CEC, PNP, FSW, FST) and general rounds depend on your profile, not on these lists.
     """
-    from drawwatch.domain.eligibility import NocExperience, evaluate, rules_on
+    from drawwatch.domain.eligibility import NocExperience, NoRulesError, evaluate, rules_on
 
     if not nocs and nclc_french is None:
         raise click.UsageError("give at least one --noc CODE:MONTHS or --nclc-french N")
-    rules = rules_on(on)
+    try:
+        rules = rules_on(on)
+    except NoRulesError as exc:
+        if not as_json:
+            raise
+        # A script that asked for JSON gets JSON, also for a date before category-based selection began.
+        click.echo(json.dumps({"error": str(exc)}, indent=2))
+        sys.exit(2)
     experience = [NocExperience(code=code, months=months) for code, months in nocs]
     verdicts = evaluate(experience, nclc_french=nclc_french, on=on)
     if as_json:

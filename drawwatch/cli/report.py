@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from drawwatch.cli.base import Context, UserError, friendly_errors, pass_ctx
+from drawwatch.cli.base import Context, UserError, friendly_errors, pass_ctx, terminal_progress
+
+if TYPE_CHECKING:
+    pass
 
 
 @click.command()
@@ -21,7 +25,8 @@ from drawwatch.cli.base import Context, UserError, friendly_errors, pass_ctx
     "--crs",
     type=click.IntRange(0, 1200),
     metavar="N",
-    help="Your CRS score: marked on the cut-off charts and the pool distribution.",
+    help="A reference CRS score to compare the rounds with: marked on the cut-off charts and the pool "
+    "distribution; rounds whose cut-off is at or below it are green in the rounds table.",
 )
 @click.option(
     "--base-url",
@@ -43,9 +48,15 @@ def report(obj: Context, out_dir: Path, crs: int | None, base_url: str | None) -
     if base_url is not None and not base_url.startswith(("https://", "http://")):
         raise UserError(f"--base-url must start with https:// or http://, not {base_url!r}")
     try:
-        result = write_report(
-            obj.engine, out_dir, crs=crs, templates_dir=obj.settings.templates_dir, base_url=base_url
-        )
+        with terminal_progress("Writing the report") as progress:
+            result = write_report(
+                obj.engine,
+                out_dir,
+                crs=crs,
+                templates_dir=obj.settings.templates_dir,
+                base_url=base_url,
+                progress=progress,
+            )
     except TemplateProblem as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:

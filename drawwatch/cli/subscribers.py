@@ -20,6 +20,7 @@ from drawwatch.cli.base import (
     iso,
     parse_nocs,
     pass_ctx,
+    terminal_progress,
 )
 
 
@@ -29,7 +30,7 @@ def subscribers() -> None:
 
 
 def _subscriber_json(view: Any) -> dict[str, Any]:
-    from drawwatch.notify.channels import redact
+    from drawwatch.notify.urls import redact
 
     return {
         "id": view.id,
@@ -204,6 +205,10 @@ def subscribers_edit(
         if submitted_at is None
         else (parse_submitted_at(submitted_at) if submitted_at.strip() else None)
     )
+    if nocs:
+        changes["occupations"] = nocs  # replaces the saved ones; the derived categories follow
+    if nclc_french is not None:
+        changes["nclc_french"] = nclc_french
     if quiet_hours is not None:
         changes["quiet_hours"] = quiet_hours.strip() or None
     if time_zone is not None:
@@ -263,20 +268,43 @@ def subscribers_unsubscribe(obj: Context, token: str) -> None:
 
 @subscribers.command("import")
 @click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the counts and each row's subscriber id as JSON."
+)
 @pass_ctx
 @friendly_errors
-def subscribers_import(obj: Context, path: Path) -> None:
-    """Import many subscribers from a CSV or TOML file, all or nothing.
+def subscribers_import(obj: Context, path: Path, as_json: bool) -> None:
+    """Import many subscribers from a CSV or TOML file, all or nothing; importing it again adds nobody twice.
 
     CSV header: name,crs,categories,urls,submitted_at (several categories or URLs in one cell separated by
     spaces), optionally quiet_hours,timezone too. TOML: [[subscribers]] tables with the same keys (categories
     and urls as arrays).
-    """
-    from drawwatch.app.importer import read_subscribers_file
-    from drawwatch.storage.db import session_scope
-    from drawwatch.storage.subscribers import import_subscribers
 
-    rows = read_subscribers_file(path)
-    with session_scope(obj.engine) as session:
-        ids = import_subscribers(session, rows)
-    click.echo(f"Imported {len(ids)} subscriber(s) (ids {ids[0]}–{ids[-1]}).")
+    \b
+    A row's set of notification URLs says who it is (spaces trimmed, order
+    and repeats ignored):
+      - the same set as an active subscriber's: that subscriber, whose name,
+        CRS, categories, submitted_at and quiet hours become the row's (as
+        with `subscribers edit`), or who is left unchanged;
+      - any other set: a new subscriber (change someone's URLs with
+        `subscribers edit ID --url ...`, or the file adds a second one);
+      - two rows with the same set in one file: an error naming both lines,
+        and nothing is imported.
+
+    Prints `imported FILE: N added, M updated, K unchanged`. A progress bar is drawn on stderr when it is a
+    terminal (not with --json).
+    """
+    from drawwatch.app.importer import import_subscribers_file
+
+    with (
+        terminal_progress(f"Checking {path.name}", enabled=not as_json) as checking,
+        terminal_progress("Storing", enabled=not as_json) as storing,
+    ):
+        result = import_subscribers_file(obj.engine, path, checking=checking, storing=storing)
+    counts = {"added": result.added, "updated": result.updated, "unchanged": result.unchanged}
+    if as_json:
+        click.echo(json.dumps({"file": str(path), **counts, "ids": result.ids}, indent=2))
+        return
+    click.echo(
+        f"imported {path}: {result.added} added, {result.updated} updated, {result.unchanged} unchanged"
+    )

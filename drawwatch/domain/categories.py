@@ -1,6 +1,6 @@
 """Round categories: the stable keys drawwatch uses instead of IRCC's free-text round names.
 
-IRCC renames rounds after publication and changes case and punctuation freely (FEED.md), so nothing is
+IRCC renames rounds after publication and changes case and punctuation freely (docs/feed.md), so nothing is
 ever keyed on the raw ``drawName``: it is classified here by ordered keyword rules.
 """
 
@@ -12,8 +12,10 @@ import unicodedata
 from drawwatch.domain.vocabulary import CATEGORY_KEYS, SUBSCRIBABLE_KEYS
 
 __all__ = [
+    "CANADIAN_EXPERIENCE_CATEGORIES",
     "CATEGORY_KEYS",
     "CATEGORY_LABELS",
+    "CATEGORY_SHORT_LABELS",
     "SUBSCRIBABLE_KEYS",
     "classify",
     "list_version",
@@ -41,6 +43,34 @@ CATEGORY_LABELS: dict[str, str] = {
     "other": "Other",
 }
 """Human labels for alerts and listings; every key of :data:`CATEGORY_KEYS` has one."""
+
+CATEGORY_SHORT_LABELS: dict[str, str] = {
+    "general": "General",
+    "cec": "CEC",
+    "fsw": "FSW",
+    "fst": "FST",
+    "pnp": "PNP",
+    "french": "French",
+    "stem": "STEM",
+    "healthcare": "Healthcare",
+    "trades": "Trades",
+    "transport": "Transport",
+    "agriculture": "Agriculture",
+    "education": "Education",
+    "physicians": "Physicians",
+    "researchers": "Researchers",
+    "senior_managers": "Senior managers",
+    "military": "Military",
+    "other": "Other",
+}
+"""Short labels for subject lines, chart legends and table cells; every key has one."""
+
+CANADIAN_EXPERIENCE_CATEGORIES: frozenset[str] = frozenset(
+    {"cec", "physicians", "researchers", "senior_managers"}
+)
+"""Round categories open only to candidates with Canadian work experience: the Canadian Experience Class, and
+the categories whose eligibility rule says ``canadian_experience = true`` in ``drawwatch/data/eligibility/``
+(a test keeps the two in step). Alerts for these rounds say so."""
 
 # Ordered rules over the *normalized* name (accents dropped, lower case, punctuation → single spaces); the
 # first match wins. English names come from the feed drawwatch reads; the French feed's names (same rounds,

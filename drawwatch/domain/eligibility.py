@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -437,12 +437,21 @@ def _conditions(rule: Rule) -> tuple[str, ...]:
     return canadian + rule.other_requirements
 
 
+class _VerdictHead(TypedDict):
+    """The fields of a :class:`CategoryVerdict` that come from the category, whatever the outcome."""
+
+    category: str
+    label: str
+    year: int
+    conditions: tuple[str, ...]
+
+
 def _judge(
     category: CategoryList, entries: tuple[NocExperience, ...], nclc: int | None
 ) -> tuple[CategoryVerdict, NocExperience | None]:
     rule = category.rule
     head = f"{category.short} {category.year}:"
-    verdict = {
+    verdict: _VerdictHead = {
         "category": category.key,
         "label": category.label,
         "year": category.year,

@@ -4,9 +4,10 @@ fetch that could not be used. These are the only contract between the scrapers a
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -14,7 +15,7 @@ from drawwatch.domain.categories import CATEGORY_KEYS
 
 NUMBER_RE = re.compile(r"^(\d+)([a-z]?)$")
 
-# dd1..dd18: CRS band of the whole pool each key counts (FEED.md). dd3, dd9 are subtotals, dd18 the total.
+# dd1..dd18: CRS band of the whole pool each key counts (docs/feed.md). dd3, dd9 are subtotals, dd18 the total.
 DISTRIBUTION_BANDS: dict[str, str] = {
     "dd1": "601-1200",
     "dd2": "501-600",
@@ -52,7 +53,7 @@ class RoundItem(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     number: str = Field(pattern=NUMBER_RE.pattern)
-    date: date
+    date: dt.date
     name: str = Field(min_length=1, description="IRCC's raw drawName")
     category: str
     list_version: str | None = Field(default=None, description="'Version 2', '2026-Version 2', '2023-1'")
@@ -64,7 +65,7 @@ class RoundItem(BaseModel):
     tie_break: datetime | None = None
     tie_break_raw: str = ""
     url: str
-    distribution_as_on: date | None = None
+    distribution_as_on: dt.date | None = None
     distribution: dict[str, int] | None = Field(
         default=None, description="dd1..dd18 counts; None when IRCC published all zeros"
     )

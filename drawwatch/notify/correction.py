@@ -1,26 +1,24 @@
-"""Correction notices: which changes IRCC makes to a published round matter to someone who was alerted,
-and what the notice about them says.
+"""Correction notices: what the notice about a corrected round says to a subscriber who was alerted.
 
-IRCC edits rounds after publishing them (FEED.md): tie-break times are fixed, names are reworded. A change to
-what an alert told the subscriber (cut-off, invitations, date, tie-break time, the round's category) is
-material and earns each alerted subscriber one notice; a rename or a whitespace edit is cosmetic and earns
-nobody anything.
+Which changes are material (and so earn a notice) is the domain's rule, :mod:`drawwatch.domain.corrections`;
+this module turns each material change into the line a notice shows (a label, the old and the new value, in
+the date, time and number formats of the alert), checks one subscriber's notice for consistency, and renders
+it through the ``correction*.j2`` templates.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from datetime import datetime
+from typing import Any, Final
 
 from drawwatch.domain.categories import CATEGORY_LABELS
+from drawwatch.domain.corrections import Change
 from drawwatch.domain.vocabulary import STANDINGS, Standing
-from drawwatch.notify.message import RenderedMessage, RoundInfo
-from drawwatch.notify.render import Renderer, long_date, thousands, utc_time
+from drawwatch.notify.message import APPLICATION_DAYS, RenderedMessage, RoundInfo, submitted_at_tie_break
+from drawwatch.notify.render import Renderer, category_short, long_date, thousands, utc_time
 
-# The fields an alert states and their labels, in the order a notice lists them.
+# The label of each of domain.corrections.MATERIAL_FIELDS, as a notice shows it.
 FIELD_LABELS: Final[dict[str, str]] = {
     "date": "Date",
     "category": "Type",
@@ -29,60 +27,16 @@ FIELD_LABELS: Final[dict[str, str]] = {
     "tie_break": "Tie-break",
     "tie_break_raw": "Tie-break",
 }
-MATERIAL_FIELDS: Final[tuple[str, ...]] = tuple(FIELD_LABELS)
 
 
-class Change(Protocol):
-    """A changed field: storage's ``FieldChange`` (values) or a decoded ``draw_change`` row."""
-
-    field: str
-    old: Any
-    new: Any
-
-
-def _squeezed(value: Any) -> Any:
-    return " ".join(value.split()) if isinstance(value, str) else value
-
-
-def material_changes(changes: Sequence[Change], *, tie_break_now: dt.datetime | None) -> list[Change]:
-    """The changes an alerted subscriber must hear about, in :data:`MATERIAL_FIELDS` order.
-
-    The raw tie-break text matters only while no time could be parsed from it (the alert then quoted the
-    text); whitespace-only edits never matter.
-    """
-    wanted = []
-    for change in changes:
-        if change.field not in MATERIAL_FIELDS or _squeezed(change.old) == _squeezed(change.new):
-            continue
-        if change.field == "tie_break_raw" and (
-            tie_break_now is not None or any(c.field == "tie_break" for c in changes)
-        ):
-            continue
-        wanted.append(change)
-    return sorted(wanted, key=lambda change: MATERIAL_FIELDS.index(change.field))
-
-
-@dataclass(frozen=True, slots=True)
-class StoredChange:
-    """A ``draw_change`` row decoded: values as the round held them (dates and datetimes parsed back)."""
-
-    field: str
-    old: Any
-    new: Any
-
-    @classmethod
-    def decode(cls, field: str, old_json: str, new_json: str) -> StoredChange:
-        return cls(field, _decode(field, json.loads(old_json)), _decode(field, json.loads(new_json)))
-
-
-def _decode(field: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if field == "date":
-        return dt.date.fromisoformat(value)
-    if field == "tie_break":
-        return dt.datetime.fromisoformat(value)
-    return value
+# The verdict a correction notice's subject starts with, per standing (domain.vocabulary.STANDINGS).
+CORRECTION_VERDICTS: Final[dict[str, str]] = {
+    "clear": "You still qualify",
+    "tie_unknown": "Tie-break decides",
+    "tie_invited": "Tie-break favours you",
+    "tie_not_invited": "Tie-break goes against you",
+    "below": "Below the new cut-off",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +84,7 @@ class CorrectionContext:
     subscriber_crs: int
     standing: Standing  # against the corrected round
     unsubscribe_hint: str | None = None
+    submitted_at: datetime | None = None  # the subscriber's saved profile submission time
 
     def __post_init__(self) -> None:
         if self.standing not in STANDINGS:
@@ -157,6 +112,13 @@ class CorrectionContext:
             "standing": self.standing,
             "margin": self.margin,
             "unsubscribe_hint": self.unsubscribe_hint,
+            "verdict": CORRECTION_VERDICTS[self.standing],
+            "category_short": category_short(self.round.category),
+            "canadian_experience": self.round.canadian_experience,
+            "apply_by": self.round.apply_by,
+            "apply_days": APPLICATION_DAYS,
+            "submitted_at": self.submitted_at,
+            "submitted_at_tie_break": submitted_at_tie_break(self.submitted_at, self.round.tie_break),
         }
 
 

@@ -7,10 +7,16 @@ below the cut-off, a "clear" alert at exactly the cut-off) would tell a candidat
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Final
 
+from drawwatch.domain.categories import CANADIAN_EXPERIENCE_CATEGORIES
 from drawwatch.domain.vocabulary import TIE_VALUES, Tie
+
+APPLICATION_DAYS: Final = 60
+"""Days an invited candidate has, from the round's date, to submit their application (IRCC's deadline)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,16 @@ class RoundInfo:
         if self.crs < 0 or self.invitations < 0:
             raise ValueError(f"round {self.number}: negative CRS or invitation count")
 
+    @property
+    def apply_by(self) -> dt.date:  # ``dt.``: the field ``date`` shadows the type in the class body
+        """The last day to submit the application after an invitation in this round."""
+        return self.date + timedelta(days=APPLICATION_DAYS)
+
+    @property
+    def canadian_experience(self) -> bool:
+        """Whether the round is only for candidates with Canadian work experience."""
+        return self.category in CANADIAN_EXPERIENCE_CATEGORIES
+
 
 @dataclass(frozen=True, slots=True)
 class AlertContext:
@@ -48,6 +64,7 @@ class AlertContext:
     tie: Tie
     qualifying_occupation: str | None = None  # e.g. "21231 Software engineers and designers"
     unsubscribe_hint: str | None = None
+    submitted_at: datetime | None = None  # the subscriber's saved profile submission time (aware)
 
     def __post_init__(self) -> None:
         if self.tie not in TIE_VALUES:
@@ -70,6 +87,20 @@ class AlertContext:
         """Points above the cut-off (0 at exactly the cut-off)."""
         return self.subscriber_crs - self.round.crs
 
+    @property
+    def submitted_at_tie_break(self) -> bool:
+        """The saved submission time is the tie-break instant itself (invited: "at", not "before")."""
+        return submitted_at_tie_break(self.submitted_at, self.round.tie_break)
+
+
+def submitted_at_tie_break(submitted_at: datetime | None, tie_break: datetime | None) -> bool:
+    """Whether a saved submission time equals the round's tie-break instant (both known, compared in UTC)."""
+    if submitted_at is None or tie_break is None:
+        return False
+    if submitted_at.tzinfo is None:  # stored naive in UTC (SQLite)
+        submitted_at = submitted_at.replace(tzinfo=UTC)
+    return submitted_at == tie_break
+
 
 @dataclass(frozen=True, slots=True)
 class RenderedMessage:
@@ -77,7 +108,7 @@ class RenderedMessage:
 
     ``short`` is a compact plain-text form (a line or two, ending with the link) for services whose length
     limit the full body exceeds (an SMS, a long operator template on Telegram); None when the message kind
-    has none, and the channel then cuts ``text`` instead (see ``channels.fit_message``).
+    has none, and the channel then cuts ``text`` instead (see ``fitting.fit_message``).
     """
 
     subject: str

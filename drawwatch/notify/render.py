@@ -28,8 +28,10 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from drawwatch.domain.categories import CATEGORY_SHORT_LABELS
 from drawwatch.domain.errors import ConfigError
-from drawwatch.notify.message import AlertContext, RenderedMessage
+from drawwatch.domain.vocabulary import Tie
+from drawwatch.notify.message import APPLICATION_DAYS, AlertContext, RenderedMessage
 
 DEFAULT_MAX_OUTPUT_BYTES: Final = 64 * 1024
 
@@ -38,6 +40,19 @@ SUBJECT_TEMPLATE: Final = "alert_subject.txt.j2"
 TEXT_TEMPLATE: Final = "alert.txt.j2"
 HTML_TEMPLATE: Final = "alert.html.j2"
 SHORT_TEMPLATE: Final = "alert_short.txt.j2"
+
+# The verdict an alert's subject starts with, per tie value (domain.vocabulary.TIE_VALUES).
+ALERT_VERDICTS: Final[Mapping[Tie, str]] = {
+    "clear": "You qualify",
+    "tie_invited": "Tie-break favours you",
+    "tie_unknown": "Tie-break decides",
+}
+
+
+def category_short(key: str) -> str:
+    """The short name of a category key for subject lines (the key itself when unknown)."""
+    return CATEGORY_SHORT_LABELS.get(key, key)
+
 
 _PACKAGE_TEMPLATES: Final = Path(__file__).resolve().parent.parent / "templates"
 
@@ -145,7 +160,9 @@ class Renderer:
         except jinja2.TemplateSyntaxError as exc:
             raise self._problem(exc, exc.filename or exc.name or template_name, exc.lineno) from exc
         except jinja2.TemplateNotFound as exc:
-            raise TemplateProblem(f"template {exc.name!r} not found", template=exc.name) from exc
+            # Jinja types the name ``str | Undefined | None``; a loader raises it with the name it was asked for.
+            name = exc.name if isinstance(exc.name, str) else None
+            raise TemplateProblem(f"template {exc.name!r} not found", template=name) from exc
         size = 0
         chunks: list[str] = []
         try:
@@ -226,6 +243,13 @@ def alert_template_context(ctx: AlertContext) -> dict[str, Any]:
         "tie": ctx.tie,
         "qualifying_occupation": ctx.qualifying_occupation,
         "unsubscribe_hint": ctx.unsubscribe_hint,
+        "verdict": ALERT_VERDICTS[ctx.tie],
+        "category_short": category_short(ctx.round.category),
+        "canadian_experience": ctx.round.canadian_experience,
+        "apply_by": ctx.round.apply_by,
+        "apply_days": APPLICATION_DAYS,
+        "submitted_at": ctx.submitted_at,
+        "submitted_at_tie_break": ctx.submitted_at_tie_break,
     }
 
 
@@ -240,10 +264,11 @@ def _template_location(tb: TracebackType | None) -> tuple[str | None, int | None
 
 
 def _tidy_short(text: str) -> str | None:
-    """One line per paragraph (blank-line separated), whitespace collapsed; None when nothing is left."""
+    """One line per paragraph (blank-line separated), whitespace collapsed, a blank line between two lines;
+    None when nothing is left."""
     paragraphs = (" ".join(block.split()) for block in re.split(r"\n[ \t\r\f\v]*\n", text))
     lines = [line for line in paragraphs if line]
-    return "\n".join(lines) or None
+    return "\n\n".join(lines) or None
 
 
 def _tidy_text(text: str) -> str:

@@ -19,7 +19,7 @@ import json
 import os
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -30,7 +30,7 @@ from markupsafe import Markup
 
 from drawwatch import __version__
 from drawwatch.app.display import round_json
-from drawwatch.domain.categories import CATEGORY_KEYS, CATEGORY_LABELS
+from drawwatch.domain.categories import CATEGORY_KEYS, CATEGORY_LABELS, CATEGORY_SHORT_LABELS
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.rounds import DISTRIBUTION_BANDS, SUBTOTAL_BANDS
 from drawwatch.storage.db import session_scope
@@ -53,28 +53,9 @@ EXPORT_FIELDS: Final = ("number", "date", "name", "category", "crs", "invitation
 FEED_ID: Final = "tag:drawwatch,2015:rounds"
 ENTRY_ID: Final = "tag:drawwatch,2015:round/{number}"
 MAX_PAGE_BYTES: Final = 32 * 1024 * 1024
+Progress = Callable[[int, int], None]  # (steps done, steps in all)
 
-# Short names for chart legends and table cells; the full CATEGORY_LABELS head each category's page.
-SHORT_LABELS: Final = {
-    "general": "General",
-    "cec": "CEC",
-    "fsw": "FSW",
-    "fst": "FST",
-    "pnp": "PNP",
-    "french": "French",
-    "stem": "STEM",
-    "healthcare": "Healthcare",
-    "trades": "Trades",
-    "transport": "Transport",
-    "agriculture": "Agriculture",
-    "education": "Education",
-    "physicians": "Physicians",
-    "researchers": "Researchers",
-    "senior_managers": "Senior managers",
-    "military": "Military",
-    "other": "Other",
-}
-# dd keys highest band first, without the subtotals (dd3, dd9) and the total (dd18): FEED.md.
+# dd keys highest band first, without the subtotals (dd3, dd9) and the total (dd18): docs/feed.md.
 POOL_BANDS: Final = tuple(key for key in DISTRIBUTION_BANDS if key not in SUBTOTAL_BANDS)
 
 
@@ -112,7 +93,7 @@ class RoundRow:
     url: str
     page: str  # the category page, relative to the site root
     entry_id: str
-    updated: datetime
+    updated: datetime  # the Atom entry's: when first stored, or when IRCC's last correction was stored
     published: datetime
 
 
@@ -179,6 +160,7 @@ def write_report(
     crs: int | None = None,
     templates_dir: str | os.PathLike[str] | None = None,
     base_url: str | None = None,
+    progress: Progress | None = None,
 ) -> ReportResult:
     """Write the whole report into ``out_dir`` (created if missing) and return what was written.
 
@@ -187,11 +169,12 @@ def write_report(
     feed's links absolute, as feed readers prefer; without it they are relative to the feed. Each file is
     replaced atomically, so a static host serving ``out_dir`` never serves a half-written page. Raises
     :class:`~drawwatch.notify.render.TemplateProblem` for a broken template and ``OSError`` when ``out_dir``
-    cannot be written.
+    cannot be written. ``progress``, when given, is called as ``progress(done, total)`` once the rounds are
+    read (``done`` 0) and after each step (the front page, each category page, the feed, the exports).
     """
     started = time.perf_counter()
     with _gc_paused():
-        return _write_report(engine, Path(out_dir), crs, templates_dir, base_url, started)
+        return _write_report(engine, Path(out_dir), crs, templates_dir, base_url, started, progress)
 
 
 def _write_report(
@@ -201,6 +184,7 @@ def _write_report(
     templates_dir: str | os.PathLike[str] | None,
     base_url: str | None,
     started: float,
+    progress: Progress | None = None,
 ) -> ReportResult:
     """:func:`write_report`'s work: read the rounds once, draw the charts, render and write every file."""
     from drawwatch.notify.render import Renderer, long_date
@@ -213,10 +197,20 @@ def _write_report(
 
     rows = _rows(rounds)
     categories = _categories(rows)
+    steps = 3 + len(categories)  # the front page, each category page, the feed, the exports
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        if progress is not None:
+            progress(done, steps)
+        done += 1
+
+    step()
     pool = _pool(distribution, crs)
     renderer = Renderer(templates_dir, max_output_bytes=MAX_PAGE_BYTES)
     renderer.env.filters.update(rfc3339=rfc3339, percent=_percent)
-    labels = {key: SHORT_LABELS.get(key, key) for key in CATEGORY_KEYS}
+    labels = {key: CATEGORY_SHORT_LABELS.get(key, key) for key in CATEGORY_KEYS}
 
     by_key = {c.key: c for c in categories}
     series = {key: _points(by_key[key].rounds) for key in CATEGORY_KEYS if key in by_key}
@@ -251,6 +245,7 @@ def _write_report(
         },
     )
     written.append(_write(out_dir / "index.html", index))
+    step()
     for category in categories:
         chart = charts.category_chart(category.key, category.label, _points(category.rounds), crs=crs)
         page = renderer.render(
@@ -264,6 +259,7 @@ def _write_report(
             },
         )
         written.append(_write(out_dir / category.page, page))
+        step()
     _remove_stale_pages(out_dir / CATEGORY_DIR, {c.key for c in categories})
 
     base = base_url.rstrip("/") + "/" if base_url else ""
@@ -279,8 +275,10 @@ def _write_report(
         },
     )
     written.append(_write(out_dir / "feed.atom", feed))
+    step()
     written.append(_write(out_dir / "rounds.json", exports_json(rounds)))
     written.append(_write(out_dir / "rounds.csv", exports_csv(rounds)))
+    step()
     return ReportResult(
         out_dir=out_dir,
         files=written,
@@ -368,7 +366,7 @@ def _rows(rounds: Sequence[Round]) -> list[RoundRow]:
                 name=round_.name,
                 category=round_.category,
                 label=CATEGORY_LABELS.get(round_.category, round_.category),
-                short=SHORT_LABELS.get(round_.category, round_.category),
+                short=CATEGORY_SHORT_LABELS.get(round_.category, round_.category),
                 colour=colour,
                 crs=round_.crs,
                 invitations=round_.invitations,

@@ -32,7 +32,10 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     from matplotlib.axes import Axes
+    from matplotlib.typing import RcKeyType
 
 DPI: Final = 72  # 1 figure inch = 72 SVG user units = 72 CSS px at native size
 SPLIT: Final = 600  # the cut-off chart's axis break: a provincial nomination alone is worth 600 points
@@ -77,7 +80,7 @@ CATEGORY_STYLES: Final[Mapping[str, tuple[str, str]]] = {
     "other": ("#999999", "s"),
 }
 
-STYLE: Final[Mapping[str, Any]] = {
+STYLE: Final[Mapping[RcKeyType, Any]] = {
     "svg.fonttype": "none",
     # Fixed, so the same data gives the same SVG (otherwise a random UUID salts the ids of clip paths).
     "svg.hashsalt": "drawwatch",
@@ -160,7 +163,7 @@ def cutoff_chart(
         return ""
     handles: list[Any] = [_marker_handle(key, labels) for key in series]
     if crs is not None:
-        handles.append(Line2D([], [], color=YOU_COLOUR, linestyle="--", label=f"Your score ({crs})"))
+        handles.append(Line2D([], [], color=YOU_COLOUR, linestyle="--", label=f"Reference score ({crs})"))
     legend_px = _legend_px(len(handles), layout)
     plot_px = 380 if layout is WIDE else 360
     name = f"cutoffs-{layout.name}"
@@ -315,7 +318,7 @@ def category_chart(key: str, label: str, points: Sequence[Point], *, crs: int | 
         dates = [p.date for p in points]
         values = [p.crs for p in points]
         ax.plot(
-            *_gapped(dates, values),
+            *_gapped(dates, values),  # type: ignore[arg-type]  # stubs omit dates; matplotlib's units plot them
             color=colour,
             marker=marker,
             markersize=6 if len(points) > 40 else 8,
@@ -351,15 +354,20 @@ class _style:
     def __enter__(self) -> None:
         _LOCK.acquire()
         try:
-            self.context = matplotlib.rc_context(STYLE)
+            self.context = matplotlib.rc_context(dict(STYLE))
             self.context.__enter__()
         except BaseException:
             _LOCK.release()
             raise
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         try:
-            self.context.__exit__(*exc)
+            self.context.__exit__(exc_type, exc, traceback)
         finally:
             _LOCK.release()
 

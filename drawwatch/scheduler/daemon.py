@@ -1,6 +1,6 @@
 """The daemon: the very same check as ``drawwatch check``, on an APScheduler timer, until SIGTERM/SIGINT.
 
-Runs on Scrapy's asyncio reactor with an ``AsyncIOScheduler`` (STACK.md): a coroutine job with
+Runs on Scrapy's asyncio reactor with an ``AsyncIOScheduler`` (docs/design.md): a coroutine job with
 ``max_instances=1`` and ``coalesce=True`` means never two checks at once and an overrun is skipped, not
 queued. Correctness never depends on the scheduler: storage is idempotent and the outbox has unique keys and
 leases, so replicas or an overlapping cron run cannot double an alert.
@@ -58,10 +58,13 @@ class Daemon:
         *,
         interval: float | None = None,
         after_check: Callable[[CheckSummary], Awaitable[None]] | None = None,
+        trigger: BaseTrigger | None = None,
     ):
+        """``after_check`` runs after every check that completed (it decides whether there is work for it);
+        ``trigger`` is :func:`check_trigger`'s, when the caller built it already to validate the settings."""
         self.settings = settings
         self.engine = engine
-        self.trigger = check_trigger(settings, interval)
+        self.trigger = trigger if trigger is not None else check_trigger(settings, interval)
         self.after_check = after_check
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._stop = asyncio.Event()
@@ -124,7 +127,7 @@ class Daemon:
         try:
             summary = await run_check(self.settings, self.engine)
             self.checks += 1
-            if self.after_check is not None and summary.new_rounds and not summary.baseline:
+            if self.after_check is not None:
                 await self.after_check(summary)
         except Exception:  # never let one bad check kill the daemon
             log.exception("check crashed; the daemon goes on")
@@ -159,11 +162,14 @@ class Daemon:
 def report_hook(
     settings: Settings, engine: Engine, out_dir: Path
 ) -> Callable[[CheckSummary], Awaitable[None]]:
-    """Regenerate the static report after a check that found new rounds."""
+    """Regenerate the static report after a check that found new rounds, and after any check while
+    ``out_dir`` has no report yet (so ``run --report-dir`` writes one at start, not at the next round)."""
 
     async def regenerate(summary: CheckSummary) -> None:
         from drawwatch.report import write_report
 
+        if not (summary.new_rounds and not summary.baseline) and (out_dir / "index.html").is_file():
+            return
         try:
             await asyncio.to_thread(write_report, engine, out_dir, templates_dir=settings.templates_dir)
             log.info("report regenerated in %s", out_dir)

@@ -1,6 +1,6 @@
 """Whole-feed validation: decide whether a body downloaded from IRCC can be used, and turn it into rounds.
 
-IRCC edits the feed by hand and its CDN has served invalid JSON, HTML error pages and stale copies (FEED.md),
+IRCC edits the feed by hand and its CDN has served invalid JSON, HTML error pages and stale copies (docs/feed.md),
 so a body is judged as a whole before anything downstream sees it. The policy:
 
 **Feed-level failures** raise :class:`FeedError` and *nothing* from the body is used:
@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from drawwatch.config import setting_default
 from drawwatch.domain.categories import classify, list_version
 from drawwatch.domain.errors import DrawwatchError
 from drawwatch.domain.rounds import NUMBER_RE, RejectedRound, RoundItem
@@ -72,7 +73,7 @@ class _RoundProblem(Exception):
     """A round-level problem; the message is the whole reason ("round 437: drawCRS '' is not a number")."""
 
 
-def parse_feed(body: bytes, *, max_rejected: int = 2) -> ParsedFeed:
+def parse_feed(body: bytes, *, max_rejected: int = setting_default("max_rejected")) -> ParsedFeed:
     """Validate a whole feed body and parse its rounds; raise :class:`FeedError` when it must not be used."""
     rounds = _rounds_list(_load_json(body))
     seen: dict[str, int] = {}

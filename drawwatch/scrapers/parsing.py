@@ -1,6 +1,6 @@
 """Parsers for single fields of IRCC's rounds feed, each written against the variants IRCC really published.
 
-The feed is edited by hand (FEED.md), so every parser here is tolerant of spacing, punctuation and case, and
+The feed is edited by hand (docs/feed.md), so every parser here is tolerant of spacing, punctuation and case, and
 each docstring lists the real variants it handles. Two kinds of failure are kept apart:
 
 - a field the round cannot exist without (number, date, CRS, size) raises :class:`ValueError` with a short

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from drawwatch.config import setting_default
+
 DEFAULTS: dict[str, Any] = {
     "BOT_NAME": "drawwatch",
     "SPIDER_MODULES": ["drawwatch.scrapers.spiders"],
     "ROBOTSTXT_OBEY": True,
     "CONCURRENT_REQUESTS": 1,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
-    "DOWNLOAD_TIMEOUT": 30,
+    "DOWNLOAD_TIMEOUT": setting_default("download_timeout"),
     "DOWNLOAD_MAXSIZE": 32 * 1024 * 1024,  # the 2026 feed is ~700 KB; anything near this is not the feed
     "DOWNLOAD_WARNSIZE": 8 * 1024 * 1024,
     "CLOSESPIDER_TIMEOUT": 180,  # hard cap per poll, whatever the retries do
     "RETRY_ENABLED": True,
-    "RETRY_TIMES": 2,
+    "RETRY_TIMES": setting_default("retry_times"),
     "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
     "HTTPERROR_ALLOWED_CODES": [304],
     "COOKIES_ENABLED": False,
@@ -36,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     },
     # Setting names of our own, read by our middleware and spider.
     "DRAWWATCH_VALIDATORS": {},
-    "DRAWWATCH_MAX_REJECTED": 2,
+    "DRAWWATCH_MAX_REJECTED": setting_default("max_rejected"),
 }
 
 

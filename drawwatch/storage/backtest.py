@@ -16,31 +16,31 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from sqlalchemy import Table, and_, case, false, insert, true
+from sqlalchemy import and_, case, false, insert, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from drawwatch.domain.categories import CATEGORY_LABELS
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.errors import InvalidInput
+from drawwatch.domain.subscriber_input import (
+    categories_problems,
+    crs_problem,
+    normal_categories,
+    submitted_at_problem,
+)
 from drawwatch.storage.db import begin_write
 from drawwatch.storage.matching import SETTINGS_CONDITIONS, eligibility_conditions, standing_case
 from drawwatch.storage.models import Round, Subscriber, SubscriberCategory, new_unsubscribe_token
 from drawwatch.storage.rounds import NEWEST_FIRST
-from drawwatch.storage.subscribers import (
-    _categories_problems,
-    _crs_problem,
-    _submitted_at_problem,
-)
+from drawwatch.storage.sql import CATEGORY as _CATEGORY
+from drawwatch.storage.sql import SUBSCRIBER as _SUBSCRIBER
 
 # A transient subscriber "existed" long before any round, so "subscribed_before" holds for every round.
 TRANSIENT_CREATED_AT: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 TRANSIENT_NAME: Final = "(backtest settings, not saved)"
-
-_SUBSCRIBER = cast(Table, Subscriber.__table__)  # type: ignore[attr-defined]
-_CATEGORY = cast(Table, SubscriberCategory.__table__)  # type: ignore[attr-defined]
 
 
 def _label(category: str) -> str:
@@ -137,7 +137,7 @@ def backtest(session: Session, subscriber_id: int, *, last: int = 10) -> list[Ve
     # correlated to (and so emptied by) a plain subscriber_category in this query's FROM.
     derived = aliased(SubscriberCategory, name="derived")
     stmt = (
-        select(
+        select(  # type: ignore[call-overload]  # SQLModel types select() for up to 4 columns
             col(Round.number),
             col(Round.date),
             col(Round.name),
@@ -206,9 +206,9 @@ def backtest_settings(
     The row is inserted inside a SAVEPOINT that is rolled back whatever happens, so it is never committed and
     the caller's own work in the transaction is kept. Raises ``ValueError`` naming a bad value.
     """
-    keys = list(dict.fromkeys(category.strip().lower() for category in categories))
-    # The checks a saved subscriber's settings pass (storage/subscribers.py), with the same messages.
-    problems = [_crs_problem(crs), *_categories_problems(keys), _submitted_at_problem(submitted_at)]
+    keys = normal_categories(categories)
+    # The checks a saved subscriber's settings pass (domain/subscriber_input.py), with the same messages.
+    problems = [crs_problem(crs), *categories_problems(keys), submitted_at_problem(submitted_at)]
     if last < 1:
         problems.append(f"last must be at least 1, got {last}")
     found = [problem for problem in problems if problem]

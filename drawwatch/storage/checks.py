@@ -6,12 +6,12 @@ A check row is written when the check starts, so a crash leaves a visible "runni
 
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.vocabulary import CHECK_OUTCOMES, SUCCESS_OUTCOMES
 from drawwatch.storage.models import CheckRun, FeedState
+from drawwatch.storage.sql import dialect_insert as _dialect_insert
 
 FINAL_OUTCOMES = tuple(outcome for outcome in CHECK_OUTCOMES if outcome != "running")
 
@@ -86,7 +86,7 @@ def record_feed_success(
         "last_success_at": now,
         "consecutive_failures": 0,
     }
-    stmt = _dialect_insert(session).values(feed_url=url, **values)
+    stmt = _dialect_insert(session, FeedState).values(feed_url=url, **values)
     session.exec(stmt.on_conflict_do_update(index_elements=["feed_url"], set_=values))
     state = get_feed_state(session, url)
     assert state is not None  # just written in this transaction
@@ -99,7 +99,7 @@ def record_feed_failure(session: Session, url: str) -> int:
     The streak lets the caller tell the operator once after N failures instead of on every flap.
     """
     now = utcnow()
-    insert = _dialect_insert(session)
+    insert = _dialect_insert(session, FeedState)
     stmt = (
         insert.values(feed_url=url, last_checked_at=now, consecutive_failures=1)
         .on_conflict_do_update(
@@ -114,24 +114,19 @@ def record_feed_failure(session: Session, url: str) -> int:
     return int(session.exec(stmt).scalar_one())
 
 
-def last_checks(session: Session, limit: int = 20) -> list[CheckRun]:
-    """The most recent checks, newest first."""
-    stmt = select(CheckRun).order_by(col(CheckRun.started_at).desc(), col(CheckRun.id).desc()).limit(limit)
+def last_checks(session: Session, limit: int = 20, *, feed_url: str | None = None) -> list[CheckRun]:
+    """The most recent checks, newest first; only those of ``feed_url`` when given."""
+    stmt = select(CheckRun)
+    if feed_url is not None:
+        stmt = stmt.where(CheckRun.feed_url == feed_url)
+    stmt = stmt.order_by(col(CheckRun.started_at).desc(), col(CheckRun.id).desc()).limit(limit)
     return list(session.exec(stmt))
 
 
-def last_successful_check(session: Session) -> CheckRun | None:
-    """The most recent check that ended ok, not_modified or unchanged."""
-    stmt = (
-        select(CheckRun)
-        .where(col(CheckRun.outcome).in_(SUCCESS_OUTCOMES))
-        .order_by(col(CheckRun.started_at).desc(), col(CheckRun.id).desc())
-        .limit(1)
-    )
+def last_successful_check(session: Session, *, feed_url: str | None = None) -> CheckRun | None:
+    """The most recent check that ended ok, not_modified or unchanged; only of ``feed_url`` when given."""
+    stmt = select(CheckRun).where(col(CheckRun.outcome).in_(SUCCESS_OUTCOMES))
+    if feed_url is not None:
+        stmt = stmt.where(CheckRun.feed_url == feed_url)
+    stmt = stmt.order_by(col(CheckRun.started_at).desc(), col(CheckRun.id).desc()).limit(1)
     return session.exec(stmt).first()
-
-
-def _dialect_insert(session: Session) -> postgresql.Insert | sqlite.Insert:
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(FeedState)
-    return sqlite.insert(FeedState)

@@ -41,11 +41,26 @@ def redact_url(url: str | URL) -> str:
         return f"{scheme.group(0) if scheme else ''}***@{text.rsplit('@', 1)[1]}"
 
 
-def make_engine(url: str) -> Engine:
+def sqlite_file(url: str | URL) -> Path | None:
+    """The file a SQLite URL names; None for other databases, in-memory ones and ``file:`` URIs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_engine(url: str, *, create_dir: bool | None = None) -> Engine:
     """Build the process's engine for a ``sqlite:///path`` or ``postgresql+psycopg://…`` URL.
 
     SQLite gets WAL (readers never block the writer), a busy timeout (concurrent writers wait instead of
-    failing with "database is locked") and enforced foreign keys; its file's directory is created.
+    failing with "database is locked") and enforced foreign keys. Its file's directory is created when
+    ``create_dir`` is true; when false, a missing directory is a :class:`StorageError` (a typo in the path
+    should not quietly start an empty database somewhere else). The caller knows whether the URL is the
+    default location (the user data directory, which may not exist yet) and says so; None, for callers that
+    do not, means "only for :func:`drawwatch.config.default_database_url`".
     PostgreSQL gets ``pool_pre_ping`` so a daemon survives server restarts between checks.
     """
     try:
@@ -57,7 +72,11 @@ def make_engine(url: str) -> Engine:
 
     backend = parsed.get_backend_name()
     if backend == "sqlite" and parsed.get_driver_name() in ("pysqlite", ""):
-        return _sqlite_engine(parsed, shown)
+        if create_dir is None:
+            from drawwatch.config import default_database_url
+
+            create_dir = sqlite_file(parsed) == sqlite_file(default_database_url())
+        return _sqlite_engine(parsed, shown, create_dir=create_dir)
     if parsed.drivername in _PG_ALIASES:
         return _postgres_engine(parsed.set(drivername="postgresql+psycopg"))
     raise StorageError(
@@ -65,18 +84,24 @@ def make_engine(url: str) -> Engine:
     )
 
 
-def _sqlite_engine(url: URL, shown: str) -> Engine:
+def _sqlite_engine(url: URL, shown: str, *, create_dir: bool) -> Engine:
     if sqlite3.sqlite_version_info < MIN_SQLITE:
         raise StorageError(
             f"SQLite {sqlite3.sqlite_version} is too old for {shown!r}: drawwatch needs "
             f"{'.'.join(map(str, MIN_SQLITE))} or newer"
         )
-    database = url.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
+    path = sqlite_file(url)
+    if path is not None and create_dir:
         try:
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create the directory for {shown!r}: {exc}") from exc
+    elif path is not None and not path.parent.is_dir():
+        problem = "is not a directory" if path.parent.exists() else "does not exist"
+        raise StorageError(
+            f"DRAWWATCH_DATABASE_URL: the directory {path.parent} of {shown!r} {problem} "
+            "(check the path, or create the directory first)"
+        )
     engine = create_engine(url, connect_args={"check_same_thread": False})
     event.listen(engine, "connect", _sqlite_on_connect)
     return engine

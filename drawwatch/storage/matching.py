@@ -62,7 +62,7 @@ SETTINGS_CONDITIONS: Final = ("category", "score", "tie_break")
 
 
 def eligibility_conditions(round_: Any) -> dict[str, ColumnElement[bool]]:
-    """PRODUCT.md's "Who gets an alert" for one round, as named SQL conditions over ``subscriber``.
+    """docs/design.md, "Who gets an alert": for one round, as named SQL conditions over ``subscriber``.
 
     ``draw`` is a :class:`Round` row (its values are bound; conditions they settle, such as "the round is
     general", are folded away) or the ``Round`` class / an ``aliased(Round)`` (its columns are used, for one
@@ -125,7 +125,7 @@ def standing_case(round_: Any) -> ColumnElement[str]:
     return case(*whens, (submitted_at <= tie_break, "tie_invited"), else_="tie_not_invited")
 
 
-def eligible_subscribers(round_: Any) -> Select[Any]:
+def eligible_subscribers(round_: Any) -> Select[int, int, str]:
     """``(subscriber_id, channel_id, tie)`` for each channel of each subscriber a round alerts.
 
     Reusable: :func:`queue_round_alerts` inserts from it; tests and reports can run it as it is.

@@ -153,12 +153,17 @@ def _read_identifiers(source: str) -> dict[str, Any]:
             values[name] = ast.literal_eval(expression)
     except (ValueError, SyntaxError):  # e.g. a merge's tuple wrapped over lines: parse the whole module
         values = {}
+        target: ast.expr
+        value: ast.expr | None
         for node in ast.parse(source).body:
-            target = node.target if isinstance(node, ast.AnnAssign) else None
-            if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and node.value:
-                values[target.id] = ast.literal_eval(node.value)
+            if isinstance(node, ast.AnnAssign):
+                target, value = node.target, node.value
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and value:
+                values[target.id] = ast.literal_eval(value)
     return values
 
 
@@ -200,17 +205,38 @@ def current(engine: Engine) -> str | None:
         return _format(stored_versions(connection))
 
 
-def _legacy_tables(connection: Connection) -> set[str]:
+def _legacy_tables(connection: Connection) -> frozenset[str]:
     return INITIAL_TABLES & set(inspect(connection).get_table_names())
 
 
-def init_schema(engine: Engine) -> None:
+@dataclass(frozen=True)
+class NewDatabase:
+    """:func:`init_schema` made a database from nothing: a new SQLite file (``path``), or the tables in an
+    empty PostgreSQL database (``path`` None; ``url`` is without its password)."""
+
+    url: str
+    path: Path | None
+
+
+def init_schema(engine: Engine) -> NewDatabase | None:
     """Bring the schema to the newest migration; every command calls this before using the database.
 
     One ``SELECT`` when the database is up to date. Otherwise runs the Alembic migrations under a lock (two
     processes may start on one empty database), adopting tables an older drawwatch made with create_all.
+    Returns what was created when this call started a new database (a SQLite file that did not exist, or an
+    empty PostgreSQL schema), so the command line can say so; None otherwise (and for in-memory SQLite).
     """
-    ensure_schema(engine)
+    from drawwatch.storage.db import redact_url, sqlite_file
+
+    path = sqlite_file(engine.url)
+    existed = path is not None and path.exists()
+    result = ensure_schema(engine)
+    if result is None or result.before is not None or result.stamped:
+        return None  # it had the schema already, or another process made it first, or older tables
+    url = redact_url(engine.url)
+    if path is not None:
+        return None if existed else NewDatabase(url, path)
+    return None if engine.dialect.name == "sqlite" else NewDatabase(url, None)
 
 
 def ensure_schema(engine: Engine) -> UpgradeResult | None:

@@ -1,6 +1,6 @@
 """Storing the rounds of one fetched feed, and reading them back.
 
-The feed is a moving, hand-edited target (FEED.md): rounds get corrected, renamed, and a stale CDN copy can
+The feed is a moving, hand-edited target (docs/feed.md): rounds get corrected, renamed, and a stale CDN copy can
 omit the newest one. So :func:`sync_rounds` is monotonic (it never deletes), records every correction as
 :class:`~drawwatch.storage.models.RoundChange` rows, and decides "new" by whose INSERT took, which stays right
 when two checks run at once.
@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.rounds import RoundItem, number_sort_key
 from drawwatch.storage.db import begin_write
 from drawwatch.storage.models import CheckRun, PoolDistribution, Round, RoundChange
+from drawwatch.storage.sql import dialect_insert as _dialect_insert
+from drawwatch.storage.sql import is_postgres as _is_postgres
 
 # The RoundItem fields a stored round mirrors; a difference in any of them is a correction by IRCC.
 COMPARED_FIELDS: tuple[str, ...] = (
@@ -40,6 +41,7 @@ COMPARED_FIELDS: tuple[str, ...] = (
     "distribution_as_on",
 )
 NEWEST_FIRST = (col(Round.number_int).desc(), col(Round.number_suffix).desc())
+PROGRESS_CHUNK = 50  # rounds per INSERT, and between two progress reports, when sync_rounds reports progress
 OLDEST_FIRST = (col(Round.number_int).asc(), col(Round.number_suffix).asc())
 
 
@@ -70,12 +72,20 @@ class SyncResult:
     stale: bool = False
 
 
-def sync_rounds(session: Session, items: Sequence[RoundItem], *, check: CheckRun) -> SyncResult:
+def sync_rounds(
+    session: Session,
+    items: Sequence[RoundItem],
+    *,
+    check: CheckRun,
+    progress: Callable[[int, int], None] | None = None,
+) -> SyncResult:
     """Store a validated batch of rounds: insert unknown numbers, update corrected ones, delete nothing.
 
     New rows carry ``check.baseline`` and ``check.id``. A number appearing twice in ``items`` is taken from
     its first occurrence. Does not commit: the caller's transaction also holds the check row and, later,
-    the alerts queued for the new rounds, so they become visible together.
+    the alerts queued for the new rounds, so they become visible together. ``progress``, when given, is
+    told ``(rounds stored or compared, rounds in all)`` as the work goes (new rounds are then inserted
+    :data:`PROGRESS_CHUNK` at a time), e.g. to draw a bar while the first check records the whole history.
     """
     if check.id is None:
         raise ValueError("the check must be flushed (have an id) before its rounds are stored")
@@ -92,8 +102,8 @@ def sync_rounds(session: Session, items: Sequence[RoundItem], *, check: CheckRun
     newest = session.exec(
         select(Round.number_int, Round.number_suffix).order_by(*NEWEST_FIRST).limit(1)
     ).first()
-    result.stale = newest is not None and number_sort_key(next(reversed(batch))) < tuple(newest)
-    if result.stale:
+    if newest is not None and number_sort_key(next(reversed(batch))) < tuple(newest):
+        result.stale = True
         # A stale copy would "correct" rounds back to their old figures (and forth when the fresh copy
         # returns), each time telling subscribers: only rounds it adds are taken from it.
         batch = {number: item for number, item in batch.items() if number_sort_key(number) > tuple(newest)}
@@ -110,7 +120,13 @@ def sync_rounds(session: Session, items: Sequence[RoundItem], *, check: CheckRun
             .returning(col(Round.id), col(Round.number))
         )
         rows = [_new_row(item, check, now) for item in missing]
-        inserted = {number: draw_id for draw_id, number in session.exec(stmt, params=rows)}
+        step = PROGRESS_CHUNK if progress is not None else len(rows)
+        inserted: dict[str, int] = {}
+        for start in range(0, len(rows), step):
+            chunk = rows[start : start + step]
+            inserted.update({number: draw_id for draw_id, number in session.exec(stmt, params=chunk)})
+            if progress is not None:
+                progress(start + len(chunk), len(batch))
         result.new = [number for number in batch if number in inserted]
         result.new_ids = [inserted[number] for number in result.new]
         # Numbers another check inserted since we looked: theirs now, compare like any stored round.
@@ -119,7 +135,10 @@ def sync_rounds(session: Session, items: Sequence[RoundItem], *, check: CheckRun
             stored.update(_load_rounds(session, lost))
 
     audit: list[RoundChange] = []
-    for number, round_ in sorted(stored.items(), key=lambda pair: number_sort_key(pair[0])):
+    compared = sorted(stored.items(), key=lambda pair: number_sort_key(pair[0]))
+    for done, (number, round_) in enumerate(compared, len(batch) - len(compared) + 1):
+        if progress is not None and (done % PROGRESS_CHUNK == 0 or done == len(batch)):
+            progress(done, len(batch))
         item = batch[number]
         diffs = [
             FieldChange(name, getattr(round_, name), getattr(item, name))
@@ -129,6 +148,7 @@ def sync_rounds(session: Session, items: Sequence[RoundItem], *, check: CheckRun
         if not diffs:
             result.unchanged += 1
             continue
+        assert round_.id is not None  # loaded from the table
         for diff in diffs:
             setattr(round_, diff.field, diff.new)
             audit.append(
@@ -222,20 +242,6 @@ def _new_row(item: RoundItem, check: CheckRun, now: dt.datetime) -> dict[str, An
         updated_at=now,
     )
     return row
-
-
-def _is_postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
-def _dialect_insert(session: Session, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
-    """``INSERT … ON CONFLICT`` (both dialects have it, with the same API) into the model's Core table.
-
-    Core, not the ORM entity: the ORM bulk path splits the rows into one statement per pattern of None
-    values (120 round trips for the 438 rounds on PostgreSQL); Core sends them in one batch.
-    """
-    table = cast(Table, model.__table__)  # type: ignore[attr-defined]
-    return postgresql.insert(table) if _is_postgres(session) else sqlite.insert(table)
 
 
 def _encode(value: Any) -> str:

@@ -1,153 +1,60 @@
 """Subscribers: who to alert, at which score, for which round categories, through which channels.
 
-Input is checked here (:class:`SubscriberInput`) because a ``table=True`` SQLModel does not validate, and a
-bad row (a CRS of 1500, a typo in a category) would silently alert the wrong people or nobody. Reads build
-frozen :class:`SubscriberView` values in a fixed number of queries whatever the number of subscribers.
+Input is checked before it is stored (:class:`SubscriberInput`, by :mod:`drawwatch.domain.subscriber_input`)
+because a ``table=True`` SQLModel does not validate, and a bad row (a CRS of 1500, a typo in a category)
+would silently alert the wrong people or nobody. Reads build frozen :class:`SubscriberView` values in a fixed
+number of queries whatever the number of subscribers.
 Nothing here commits: callers wrap calls in :func:`~drawwatch.storage.db.session_scope`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple, cast
+from itertools import groupby
+from typing import Any, Final, NamedTuple, TypeAlias, cast
 
-from sqlalchemy import ColumnElement, Table, delete, func, insert, or_, update
+from sqlalchemy import ColumnElement, delete, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.errors import InvalidInput
-from drawwatch.domain.quiet_hours import parse_quiet_hours, parse_time_zone
-from drawwatch.domain.vocabulary import MAX_CRS, RETRYABLE_STATUSES
-from drawwatch.domain.vocabulary import SUBSCRIBABLE_KEYS as SUBSCRIBABLE_CATEGORIES
+from drawwatch.domain.subscriber_input import (
+    active_problem,
+    categories_problems,
+    crs_problem,
+    language_problem,
+    name_problem,
+    nclc_problem,
+    normal_categories,
+    normal_quiet,
+    normal_urls,
+    occupations_problems,
+    quiet_problem,
+    submitted_at_problem,
+    urls_problems,
+)
+from drawwatch.domain.vocabulary import RETRYABLE_STATUSES
 from drawwatch.storage.db import begin_write
 from drawwatch.storage.models import (
-    Alert,
     Subscriber,
     SubscriberCategory,
     SubscriberChannel,
     SubscriberOccupation,
     new_unsubscribe_token,
 )
+from drawwatch.storage.sql import ALERT as _ALERT
+from drawwatch.storage.sql import CATEGORY as _CATEGORY
+from drawwatch.storage.sql import CHANNEL as _CHANNEL
+from drawwatch.storage.sql import SUBSCRIBER as _SUBSCRIBER
+from drawwatch.storage.sql import rowcount as _rowcount
 
 EXPLICIT: Final = "explicit"
 NOC: Final = "noc"
-MAX_NAME_LENGTH: Final = 200
-MAX_LANGUAGE_LENGTH: Final = 16
-
-_SUBSCRIBER = cast(Table, Subscriber.__table__)  # type: ignore[attr-defined]
-_CATEGORY = cast(Table, SubscriberCategory.__table__)  # type: ignore[attr-defined]
-_CHANNEL = cast(Table, SubscriberChannel.__table__)  # type: ignore[attr-defined]
-_ALERT = cast(Table, Alert.__table__)  # type: ignore[attr-defined]
 
 
 # --- input ---------------------------------------------------------------------------------------------
-
-
-def _name_problem(name: Any) -> str | None:
-    if not isinstance(name, str) or not name.strip():
-        return "name must not be empty"
-    if len(name.strip()) > MAX_NAME_LENGTH:
-        return f"name must be at most {MAX_NAME_LENGTH} characters, got {len(name.strip())}"
-    return None
-
-
-def _crs_problem(crs: Any) -> str | None:
-    if isinstance(crs, bool) or not isinstance(crs, int):
-        return f"crs must be a whole number, got {crs!r}"
-    if not 0 <= crs <= MAX_CRS:
-        return f"crs must be between 0 and {MAX_CRS}, got {crs}"
-    return None
-
-
-def _categories_problems(categories: Any) -> list[str]:
-    if isinstance(categories, str) or not isinstance(categories, Iterable):
-        return [f"categories must be a list of category keys, got {categories!r}"]
-    problems = []
-    for category in categories:
-        if not isinstance(category, str) or category.strip().lower() not in SUBSCRIBABLE_CATEGORIES:
-            problems.append(f"unknown category {category!r} (known: {', '.join(SUBSCRIBABLE_CATEGORIES)})")
-    return problems
-
-
-def _urls_problems(urls: Any) -> list[str]:
-    if isinstance(urls, str) or not isinstance(urls, Iterable):
-        # Never echo the value: a URL holds secrets.
-        return ["urls must be a list of notification URLs"]
-    urls = list(urls)
-    if not urls:
-        return ["at least one notification URL is required"]
-    if any(not isinstance(url, str) or not url.strip() for url in urls):
-        return ["urls must not contain an empty notification URL"]
-    return []
-
-
-def _submitted_at_problem(submitted_at: Any) -> str | None:
-    if submitted_at is None:
-        return None
-    if not isinstance(submitted_at, dt.datetime):
-        return f"submitted_at must be a datetime, got {type(submitted_at).__name__}"
-    if submitted_at.tzinfo is None or submitted_at.utcoffset() is None:
-        return "submitted_at must be timezone-aware"
-    return None
-
-
-def _language_problem(language: Any) -> str | None:
-    if not isinstance(language, str) or not 0 < len(language.strip()) <= MAX_LANGUAGE_LENGTH:
-        return f"language must be a short code such as 'en' or 'fr', got {language!r}"
-    return None
-
-
-def _active_problem(active: Any) -> str | None:
-    return None if isinstance(active, bool) else f"active must be true or false, got {active!r}"
-
-
-def _occupations_problems(occupations: Any) -> list[str]:
-    problems = []
-    for item in occupations:
-        code, months = item
-        if not (isinstance(code, str) and len(code) == 5 and code.isdigit()):
-            problems.append(f"noc must be a 5-digit NOC 2021 code, got {code!r}")
-        if isinstance(months, bool) or not isinstance(months, int) or months < 0:
-            problems.append(f"months of experience must be a whole number ≥ 0, got {months!r}")
-    return problems
-
-
-def _nclc_problem(nclc: Any) -> str | None:
-    if nclc is None:
-        return None
-    if isinstance(nclc, bool) or not isinstance(nclc, int) or not 0 <= nclc <= 12:
-        return f"nclc_french must be a level from 0 to 12, got {nclc!r}"
-    return None
-
-
-def _quiet_problem(quiet_hours: Any, time_zone: Any) -> str | None:
-    """Quiet hours need a time zone; a time zone alone is fine (kept for later)."""
-    try:
-        if quiet_hours:
-            parse_quiet_hours(quiet_hours, time_zone)
-        elif time_zone:
-            parse_time_zone(time_zone)
-    except ValueError as exc:
-        return str(exc)
-    return None
-
-
-def _normal_quiet(quiet_hours: str | None, time_zone: str | None) -> tuple[str | None, str | None]:
-    """The stored forms: ``"22:00-07:00"`` (zero-padded) and the zone's name, or None."""
-    span = parse_quiet_hours(quiet_hours, time_zone).text if quiet_hours else None
-    return span, (time_zone.strip() if time_zone else None)
-
-
-def _normal_categories(categories: Iterable[str]) -> list[str]:
-    """Lower-cased, stripped, first occurrence kept: "STEM" and "stem " are the same category."""
-    return list(dict.fromkeys(category.strip().lower() for category in categories))
-
-
-def _normal_urls(urls: Iterable[str]) -> list[str]:
-    """Stripped, first occurrence kept: the same URL twice would deliver every alert twice."""
-    return list(dict.fromkeys(url.strip() for url in urls))
 
 
 @dataclass
@@ -169,16 +76,16 @@ class SubscriberInput:
     def problems(self) -> list[str]:
         """Every problem with this input, each message naming its field; empty when it is valid."""
         found = [
-            _name_problem(self.name),
-            _crs_problem(self.crs),
-            *_categories_problems(self.categories),
-            *_urls_problems(self.urls),
-            _submitted_at_problem(self.submitted_at),
-            _active_problem(self.active),
-            _language_problem(self.language),
-            *_occupations_problems(self.occupations),
-            _nclc_problem(self.nclc_french),
-            _quiet_problem(self.quiet_hours, self.time_zone),
+            name_problem(self.name),
+            crs_problem(self.crs),
+            *categories_problems(self.categories),
+            *urls_problems(self.urls),
+            submitted_at_problem(self.submitted_at),
+            active_problem(self.active),
+            language_problem(self.language),
+            *occupations_problems(self.occupations),
+            nclc_problem(self.nclc_french),
+            quiet_problem(self.quiet_hours, self.time_zone),
         ]
         return [problem for problem in found if problem]
 
@@ -241,6 +148,10 @@ _VIEW_COLUMNS = (
     col(Subscriber.quiet_hours),
     col(Subscriber.timezone),
 )
+# A row of _VIEW_COLUMNS: a SubscriberView's fields before its categories and channels.
+_ViewRow: TypeAlias = tuple[
+    int, str, int, dt.datetime | None, bool, str, str, dt.datetime, dt.datetime, str | None, str | None
+]
 
 
 def _views(session: Session, *where: ColumnElement[bool]) -> list[SubscriberView]:
@@ -249,7 +160,9 @@ def _views(session: Session, *where: ColumnElement[bool]) -> list[SubscriberView
     The child queries repeat the filter as a join instead of an IN list of ids, which would not fit in one
     statement for a large list.
     """
-    rows = session.exec(select(*_VIEW_COLUMNS).where(*where).order_by(col(Subscriber.id))).all()
+    # SQLModel's select() is typed for up to 4 columns, and its ids as ``int | None`` (for unflushed objects).
+    stmt = select(*_VIEW_COLUMNS).where(*where).order_by(col(Subscriber.id))  # type: ignore[call-overload]
+    rows = cast(Sequence[_ViewRow], session.exec(stmt).all())
     if not rows:
         return []
     categories: dict[int, list[str]] = {}
@@ -269,12 +182,13 @@ def _views(session: Session, *where: ColumnElement[bool]) -> list[SubscriberView
         .order_by(col(SubscriberChannel.subscriber_id), col(SubscriberChannel.id))
     )
     for subscriber_id, channel_id, url in session.exec(channel_stmt):
-        channels.setdefault(subscriber_id, []).append(ChannelView(channel_id, url))
+        # A stored row's id is set: SQLModel types it ``int | None`` for objects not yet flushed.
+        channels.setdefault(subscriber_id, []).append(ChannelView(cast(int, channel_id), url))
     return [
         SubscriberView(
             *row,
-            categories=categories.get(row.id, []),
-            channels=channels.get(row.id, []),
+            categories=categories.get(row[0], []),
+            channels=channels.get(row[0], []),
         )
         for row in rows
     ]
@@ -305,7 +219,7 @@ def find_by_token(session: Session, token: str) -> SubscriberView | None:
 
 def _subscriber_values(data: SubscriberInput, token: str, now: dt.datetime) -> dict[str, Any]:
     """The ``subscriber`` row of validated input, as stored (names and codes stripped, quiet hours padded)."""
-    quiet_hours, time_zone = _normal_quiet(data.quiet_hours, data.time_zone)
+    quiet_hours, time_zone = normal_quiet(data.quiet_hours, data.time_zone)
     return {
         "name": data.name.strip(),
         "crs": data.crs,
@@ -330,8 +244,8 @@ def add_subscriber(session: Session, data: SubscriberInput) -> Subscriber:
     session.add(subscriber)
     session.flush()
     assert subscriber.id is not None
-    _insert_categories(session, subscriber.id, _normal_categories(data.categories))
-    _insert_channels(session, subscriber.id, _normal_urls(data.urls), now)
+    _insert_categories(session, subscriber.id, normal_categories(data.categories))
+    _insert_channels(session, subscriber.id, normal_urls(data.urls), now)
     _replace_occupations(session, subscriber.id, data.occupations)
     return subscriber
 
@@ -372,15 +286,15 @@ def edit_subscriber(
     naming the field for invalid values, before anything is written.
     """
     problems = [
-        None if name is None else _name_problem(name),
-        None if crs is None else _crs_problem(crs),
-        *([] if categories is None else _categories_problems(categories)),
-        *([] if urls is None else _urls_problems(urls)),
-        None if isinstance(submitted_at, _Unset) else _submitted_at_problem(submitted_at),
-        None if active is None else _active_problem(active),
-        None if language is None else _language_problem(language),
-        *([] if occupations is None else _occupations_problems(occupations)),
-        None if isinstance(nclc_french, _Unset) else _nclc_problem(nclc_french),
+        None if name is None else name_problem(name),
+        None if crs is None else crs_problem(crs),
+        *([] if categories is None else categories_problems(categories)),
+        *([] if urls is None else urls_problems(urls)),
+        None if isinstance(submitted_at, _Unset) else submitted_at_problem(submitted_at),
+        None if active is None else active_problem(active),
+        None if language is None else language_problem(language),
+        *([] if occupations is None else occupations_problems(occupations)),
+        None if isinstance(nclc_french, _Unset) else nclc_problem(nclc_french),
     ]
     found = [problem for problem in problems if problem]
     if found:
@@ -392,10 +306,10 @@ def edit_subscriber(
     if not (isinstance(quiet_hours, _Unset) and isinstance(time_zone, _Unset)):
         new_quiet = subscriber.quiet_hours if isinstance(quiet_hours, _Unset) else quiet_hours
         new_zone = subscriber.timezone if isinstance(time_zone, _Unset) else time_zone
-        problem = _quiet_problem(new_quiet, new_zone)
+        problem = quiet_problem(new_quiet, new_zone)
         if problem:
             raise InvalidInput(problem)
-        subscriber.quiet_hours, subscriber.timezone = _normal_quiet(new_quiet, new_zone)
+        subscriber.quiet_hours, subscriber.timezone = normal_quiet(new_quiet, new_zone)
     if name is not None:
         subscriber.name = name.strip()
     if crs is not None:
@@ -419,9 +333,9 @@ def edit_subscriber(
     session.add(subscriber)
     session.flush()
     if categories is not None:
-        _replace_categories(session, subscriber_id, _normal_categories(categories))
+        _replace_categories(session, subscriber_id, normal_categories(categories))
     if urls is not None:
-        _replace_channels(session, subscriber_id, _normal_urls(urls), now)
+        _replace_channels(session, subscriber_id, normal_urls(urls), now)
     view = get_subscriber(session, subscriber_id)
     assert view is not None
     return view
@@ -455,21 +369,131 @@ def remove_subscriber(session: Session, subscriber_id: int, *, purge: bool = Fal
     return deleted
 
 
+def import_key(urls: Sequence[str]) -> frozenset[str]:
+    """Who an imported row is: the set of its channel URLs, normalised as they are stored (stripped, once
+    each, in any order). A row and a stored active subscriber with the same set are the same person."""
+    return frozenset(normal_urls(urls))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What :func:`merge_subscribers` did: the subscriber each row is (in the order of the rows), and how many
+    rows were new people, changed people and people already stored as given."""
+
+    ids: list[int]
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+# Told ``(rows done, rows in all)`` now and then while rows are stored, e.g. to draw a progress bar.
+Progress: TypeAlias = Callable[[int, int], None]
+PROGRESS_STEP: Final = 1000  # rows between two progress reports
+_CHUNK: Final = 500  # ids per IN list: well under SQLite's and PostgreSQL's limits on parameters
+# pg_advisory_xact_lock key serialising imports on PostgreSQL ("drawsubs"); SQLite's BEGIN IMMEDIATE does it.
+_IMPORT_LOCK_KEY: Final = 0x6472617773756273
+
+
 def import_subscribers(session: Session, rows: Sequence[SubscriberInput]) -> list[int]:
-    """Store many subscribers at once, all or nothing; returns their ids in the order of ``rows``.
+    """:func:`merge_subscribers`, returning only the subscriber id of each row, in the order of ``rows``."""
+    return merge_subscribers(session, rows).ids
+
+
+def merge_subscribers(
+    session: Session, rows: Sequence[SubscriberInput], *, progress: Progress | None = None
+) -> ImportResult:
+    """Store many subscribers at once, all or nothing, without duplicating anyone already stored.
+
+    A row is the same person as the active subscriber with the same channel URLs (:func:`import_key`). A
+    new person is added; a known one is changed through :func:`edit_subscriber` where the row differs in
+    name, CRS, explicit categories, submitted_at or quiet hours and time zone (and, when the row gives
+    them, occupations and French level), so derived categories are recomputed as after an edit; language
+    and active are never changed by an import. Running the same import twice changes nothing the second
+    time.
 
     Every row is validated before anything is written, and :class:`ImportProblem` lists all the bad rows
-    (1-based), so one run shows every fix to make. The writes are three Core executemany INSERTs
-    (SQLAlchemy batches them as multi-row statements), not one ORM flush per row: 100,000 subscribers take
-    seconds. Ids come back by matching each row's unique unsubscribe token, which works whatever order
-    the database returns inserted rows in.
+    (1-based): invalid values, two rows with the same URLs, a row whose URLs are those of several stored
+    subscribers. New people are written with three Core executemany INSERTs (SQLAlchemy batches them as
+    multi-row statements), not one ORM flush per row: 100,000 subscribers take seconds. Their ids come back
+    by matching each row's unique unsubscribe token, which works whatever order the database returns
+    inserted rows in. ``progress`` is called at the start, every :data:`PROGRESS_STEP` rows and at the end.
     """
+    if progress is not None and rows:
+        progress(0, len(rows))
     problems = [(index, message) for index, row in enumerate(rows, 1) for message in row.problems()]
     if problems:
         raise ImportProblem(problems)
     if not rows:
-        return []
+        return ImportResult([])
+    keys = [import_key(row.urls) for row in rows]
+    row_of_key: dict[frozenset[str], int] = {}
+    for index, key in enumerate(keys, 1):
+        first = row_of_key.setdefault(key, index)
+        if first != index:
+            problems.append(
+                (index, f"same notification URLs as row {first} (one subscriber per set of URLs)")
+            )
+    if problems:
+        raise ImportProblem(problems)
     begin_write(session)
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(select(func.pg_advisory_xact_lock(_IMPORT_LOCK_KEY)))
+    stored_ids = _active_ids_by_key(session, row_of_key)
+    for key, subscriber_ids in stored_ids.items():
+        if len(subscriber_ids) > 1:
+            listed = ", ".join(str(subscriber_id) for subscriber_id in subscriber_ids)
+            problems.append(
+                (
+                    row_of_key[key],
+                    f"its notification URLs are those of several active subscribers ({listed}): "
+                    "remove the extra ones first (drawwatch subscribers remove ID)",
+                )
+            )
+    if problems:
+        raise ImportProblem(sorted(problems))
+
+    total, done = len(rows), 0
+    ids: list[int | None] = [None] * total
+    updated = unchanged = 0
+    known = sorted((row_of_key[key] - 1, subscriber_ids[0]) for key, subscriber_ids in stored_ids.items())
+    for start in range(0, len(known), _CHUNK):
+        chunk = known[start : start + _CHUNK]
+        stored = _import_fields(session, [subscriber_id for _, subscriber_id in chunk])
+        for index, subscriber_id in chunk:
+            ids[index] = subscriber_id
+            changes = _import_changes(rows[index], stored[subscriber_id])
+            if changes:
+                edit_subscriber(session, subscriber_id, **changes)
+                updated += 1
+            else:
+                unchanged += 1
+            done += 1
+            if progress is not None and done % PROGRESS_STEP == 0:
+                progress(done, total)
+    new = [index for index in range(total) if ids[index] is None]
+    for start in range(0, len(new), PROGRESS_STEP):
+        chunk_rows = new[start : start + PROGRESS_STEP]
+        for index, subscriber_id in zip(
+            chunk_rows, _insert_new(session, [rows[i] for i in chunk_rows]), strict=True
+        ):
+            ids[index] = subscriber_id
+        done += len(chunk_rows)
+        if progress is not None and done < total:
+            progress(done, total)
+    if progress is not None:
+        progress(total, total)
+    return ImportResult(
+        [cast(int, subscriber_id) for subscriber_id in ids],
+        added=len(new),
+        updated=updated,
+        unchanged=unchanged,
+    )
+
+
+def _insert_new(session: Session, rows: Sequence[SubscriberInput]) -> list[int]:
+    """Add validated new people in bulk; their ids, in the order of ``rows``."""
+    if not rows:
+        return []
     now = utcnow()
     tokens = [new_unsubscribe_token() for _ in rows]
     subscriber_rows = [_subscriber_values(row, token, now) for row, token in zip(rows, tokens, strict=True)]
@@ -479,17 +503,128 @@ def import_subscribers(session: Session, rows: Sequence[SubscriberInput]) -> lis
     category_rows = [
         {"subscriber_id": subscriber_id, "category": category, "source": EXPLICIT}
         for subscriber_id, row in zip(ids, rows, strict=True)
-        for category in _normal_categories(row.categories)
+        for category in normal_categories(row.categories)
     ]
     channel_rows = [
         {"subscriber_id": subscriber_id, "url": url, "created_at": now}
         for subscriber_id, row in zip(ids, rows, strict=True)
-        for url in _normal_urls(row.urls)
+        for url in normal_urls(row.urls)
+    ]
+    occupation_rows = [
+        {"subscriber_id": subscriber_id, "noc": code, "months": months}
+        for subscriber_id, row in zip(ids, rows, strict=True)
+        for code, months in dict(row.occupations).items()  # the last months given for a code wins
     ]
     if category_rows:
         session.exec(insert(_CATEGORY), params=category_rows)
     session.exec(insert(_CHANNEL), params=channel_rows)
+    if occupation_rows:
+        session.exec(insert(SubscriberOccupation), params=occupation_rows)
     return ids
+
+
+def _active_ids_by_key(
+    session: Session, wanted: dict[frozenset[str], int]
+) -> dict[frozenset[str], list[int]]:
+    """The active subscribers whose :func:`import_key` is one of ``wanted``'s, by key (ids ascending).
+
+    One streamed pass over the active subscribers' channels in subscriber order, keeping only the matches:
+    memory follows the file, not the table.
+    """
+    stmt = (
+        select(col(SubscriberChannel.subscriber_id), col(SubscriberChannel.url))
+        .join(Subscriber, col(Subscriber.id) == col(SubscriberChannel.subscriber_id))
+        .where(col(Subscriber.active).is_(True))
+        .order_by(col(SubscriberChannel.subscriber_id))
+        .execution_options(yield_per=10_000)
+    )
+    found: dict[frozenset[str], list[int]] = {}
+    for subscriber_id, channels in groupby(session.exec(stmt), key=lambda row: row[0]):
+        key = frozenset(url for _, url in channels)
+        if key in wanted:
+            found.setdefault(key, []).append(subscriber_id)
+    return found
+
+
+class _ImportFields(NamedTuple):
+    """What an import compares of a stored subscriber."""
+
+    name: str
+    crs: int
+    submitted_at: dt.datetime | None
+    quiet_hours: str | None
+    time_zone: str | None
+    nclc_french: int | None
+    categories: frozenset[str]  # explicit ones only: derived ones are not the file's to change
+    occupations: dict[str, int]
+
+
+def _import_fields(session: Session, subscriber_ids: list[int]) -> dict[int, _ImportFields]:
+    """:class:`_ImportFields` of these subscribers (at most :data:`_CHUNK` ids), in three queries."""
+    categories: dict[int, set[str]] = {}
+    for subscriber_id, category in session.exec(
+        select(col(SubscriberCategory.subscriber_id), col(SubscriberCategory.category)).where(
+            col(SubscriberCategory.subscriber_id).in_(subscriber_ids),
+            col(SubscriberCategory.source) == EXPLICIT,
+        )
+    ):
+        categories.setdefault(subscriber_id, set()).add(category)
+    occupations: dict[int, dict[str, int]] = {}
+    for subscriber_id, noc, months in session.exec(
+        select(
+            col(SubscriberOccupation.subscriber_id),
+            col(SubscriberOccupation.noc),
+            col(SubscriberOccupation.months),
+        ).where(col(SubscriberOccupation.subscriber_id).in_(subscriber_ids))
+    ):
+        occupations.setdefault(subscriber_id, {})[noc] = months
+    stmt = select(  # type: ignore[call-overload]
+        col(Subscriber.id),
+        col(Subscriber.name),
+        col(Subscriber.crs),
+        col(Subscriber.submitted_at),
+        col(Subscriber.quiet_hours),
+        col(Subscriber.timezone),
+        col(Subscriber.nclc_french),
+    ).where(col(Subscriber.id).in_(subscriber_ids))
+    rows = cast(
+        Sequence[tuple[int, str, int, dt.datetime | None, str | None, str | None, int | None]],
+        session.exec(stmt).all(),
+    )
+    return {
+        row[0]: _ImportFields(
+            *row[1:],
+            categories=frozenset(categories.get(row[0], ())),
+            occupations=occupations.get(row[0], {}),
+        )
+        for row in rows
+    }
+
+
+def _import_changes(row: SubscriberInput, stored: _ImportFields) -> dict[str, Any]:
+    """The :func:`edit_subscriber` arguments that make ``stored`` what ``row`` says; empty when it already is.
+
+    Occupations and the French level are compared only when the row gives them: a file has no columns for
+    them, and importing it must not wipe what ``subscribers edit --noc`` saved.
+    """
+    changes: dict[str, Any] = {}
+    if row.name.strip() != stored.name:
+        changes["name"] = row.name
+    if row.crs != stored.crs:
+        changes["crs"] = row.crs
+    if row.submitted_at != stored.submitted_at:
+        changes["submitted_at"] = row.submitted_at
+    categories = normal_categories(row.categories)
+    if frozenset(categories) != stored.categories:
+        changes["categories"] = categories
+    quiet_hours, time_zone = normal_quiet(row.quiet_hours, row.time_zone)
+    if (quiet_hours, time_zone) != (stored.quiet_hours, stored.time_zone):
+        changes["quiet_hours"], changes["time_zone"] = quiet_hours, time_zone
+    if row.occupations and dict(row.occupations) != stored.occupations:
+        changes["occupations"] = row.occupations
+    if row.nclc_french is not None and row.nclc_french != stored.nclc_french:
+        changes["nclc_french"] = row.nclc_french
+    return changes
 
 
 def count_subscribers(session: Session, *, active: bool | None = None) -> int:
@@ -547,7 +682,8 @@ def subscribers_to_derive(
         stmt = stmt.where(col(Subscriber.id).in_(list(subscriber_ids)))
     else:
         stmt = stmt.where(or_(col(Subscriber.derived_year).is_(None), col(Subscriber.derived_year) != year))
-    people = session.exec(stmt).all()
+    # Stored rows' ids are set: SQLModel types them ``int | None`` for objects not yet flushed.
+    people = cast(Sequence[tuple[int, int | None]], session.exec(stmt).all())
     if not people:
         return []
     ids = [row[0] for row in people]
@@ -635,7 +771,3 @@ def _cancel_undelivered(session: Session, subscriber_id: int) -> int:
         .values(status="cancelled", claimed_by=None, lease_until=None)
     )
     return _rowcount(session.exec(stmt))
-
-
-def _rowcount(result: Any) -> int:
-    return int(result.rowcount)

@@ -6,9 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.helpers import Run, drawwatch
-from tests.notify_peers import FakeTelegram, SmtpServer, WebhookServer
-from tests.peers import FeedServer
+from tests.support.commands import Run, drawwatch
+from tests.support.feed_server import FeedServer
+from tests.support.smtp import SmtpServer
+from tests.support.telegram import FakeTelegram
+from tests.support.webhook import WebhookServer
 
 
 class Stack:
@@ -22,7 +24,7 @@ class Stack:
         self.env = {
             "DRAWWATCH_DATABASE_URL": database_url,
             "DRAWWATCH_FEED_URL": feed.url,
-            "DRAWWATCH_TELEGRAM_API_URL": f"http://127.0.0.1:{tg.port}",
+            "DRAWWATCH_TELEGRAM_API_URL": tg.base_url,
             "DRAWWATCH_DELIVERY_BACKOFF_SECONDS": "0",
             "DRAWWATCH_DELIVERY_TIMEOUT": "5",
         }

@@ -17,10 +17,13 @@ from sqlalchemy import update
 from drawwatch.domain.clock import utcnow
 from drawwatch.storage.db import make_engine, session_scope
 from drawwatch.storage.models import Alert
-from tests.conftest import feed_bytes
-from tests.e2e.helpers import ROOT
 from tests.e2e.stack import Stack
-from tests.notify_peers import TELEGRAM_TOKEN, SmtpServer, free_port
+from tests.support.commands import ROOT
+from tests.support.databases import SQLITE_ONLY
+from tests.support.feeds import feed_bytes
+from tests.support.ports import free_port
+from tests.support.smtp import SmtpServer
+from tests.support.telegram import TELEGRAM_TOKEN
 
 pytestmark = pytest.mark.slow
 
@@ -33,6 +36,7 @@ def delivered(sent: int = 0, failed: int = 0, dead: int = 0) -> dict[str, int]:
 HOOK_PASSWORD = "hook-pass-8d1f"
 
 
+@SQLITE_ONLY
 def test_new_rounds_alert_exactly_the_eligible_once(stack: Stack) -> None:
     stack.feed.serve(feed_bytes(434))
     assert stack.run("check").code == 0  # baseline: history, no alerts
@@ -111,6 +115,7 @@ def test_new_rounds_alert_exactly_the_eligible_once(stack: Stack) -> None:
             assert secret not in result.stdout and secret not in result.stderr
 
 
+@SQLITE_ONLY
 def test_smtp_down_then_up_is_retried_and_delivered_once(stack: Stack) -> None:
     port = free_port()
     stack.feed.serve(feed_bytes(434))
@@ -137,6 +142,7 @@ def test_smtp_down_then_up_is_retried_and_delivered_once(stack: Stack) -> None:
     assert (alert["status"], alert["attempts"]) == ("sent", 2)
 
 
+@SQLITE_ONLY
 def test_failing_webhook_goes_dead_and_the_operator_is_told(stack: Stack) -> None:
     env = {"DRAWWATCH_DELIVERY_MAX_ATTEMPTS": "3", "DRAWWATCH_ADMIN_URLS": stack.hook.url("/admin")}
     stack.feed.serve(feed_bytes(434))

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import feed_bytes
-from tests.e2e.helpers import Run, drawwatch
+from tests.support.commands import Run, drawwatch
+from tests.support.databases import SQLITE_ONLY
+from tests.support.feeds import feed_bytes
 
 pytestmark = pytest.mark.slow
 
@@ -42,6 +43,7 @@ def _failed(run: Run, code: int, message: str) -> None:
     assert "Traceback" not in run.stderr + run.stdout
 
 
+@SQLITE_ONLY
 def test_backtest_of_a_saved_subscriber_and_of_settings_agree(tmp_path: Path, database_url: str) -> None:
     feed = tmp_path / "437.json"
     feed.write_bytes(feed_bytes(437))

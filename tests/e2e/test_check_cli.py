@@ -4,25 +4,23 @@ serving real copies of IRCC's feed, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
 from sqlmodel import func, select
 
-from drawwatch.storage.db import make_engine, session_scope
+from drawwatch.storage.db import session_scope
 from drawwatch.storage.models import CheckRun, Round, RoundChange
-from tests.conftest import feed_bytes, feed_path
-from tests.e2e.helpers import drawwatch
-from tests.peers import FeedServer
+from tests.support.commands import drawwatch
+from tests.support.databases import SQLITE_ONLY, open_engine
+from tests.support.feed_server import FeedServer
+from tests.support.feeds import feed_bytes, feed_path, feed_rounds
 
 pytestmark = pytest.mark.slow
 
 
 def numbers(key: int | str) -> set[str]:
-    data = json.loads(feed_bytes(key))
-    rounds = data["rounds"] if isinstance(data, dict) else data
-    return {r["drawNumber"] for r in rounds}
+    return {r["drawNumber"] for r in feed_rounds(key)}
 
 
 @pytest.fixture
@@ -43,28 +41,20 @@ def env(server: FeedServer, database_url: str) -> dict[str, str]:
 
 def stored(database_url: str) -> dict[str, object]:
     """A snapshot of what is stored, to prove that a failed or unchanged check wrote nothing."""
-    engine = make_engine(database_url)
-    try:
-        with session_scope(engine) as session:
-            rounds = session.exec(select(Round.number, Round.updated_at, Round.name, Round.crs)).all()
-            return {
-                "draws": sorted(rounds),
-                "changes": session.exec(select(func.count()).select_from(RoundChange)).one(),
-            }
-    finally:
-        engine.dispose()
+    with open_engine(database_url) as engine, session_scope(engine) as session:
+        rounds = session.exec(select(Round.number, Round.updated_at, Round.name, Round.crs)).all()
+        return {
+            "draws": sorted(rounds),
+            "changes": session.exec(select(func.count()).select_from(RoundChange)).one(),
+        }
 
 
 def last_check(database_url: str) -> CheckRun:
-    engine = make_engine(database_url)
-    try:
-        with session_scope(engine) as session:
-            row = session.exec(select(CheckRun).order_by(CheckRun.id.desc())).first()  # type: ignore[union-attr]
-            assert row is not None
-            session.expunge(row)
-            return row
-    finally:
-        engine.dispose()
+    with open_engine(database_url) as engine, session_scope(engine) as session:
+        row = session.exec(select(CheckRun).order_by(CheckRun.id.desc())).first()  # type: ignore[union-attr]
+        assert row is not None
+        session.expunge(row)
+        return row
 
 
 def test_first_unchanged_newer_and_bad_feeds(
@@ -83,7 +73,7 @@ def test_first_unchanged_newer_and_bad_feeds(
     unchanged = drawwatch("check", "--json", env=env)
     assert unchanged.code == 0, unchanged.stderr
     assert unchanged.json()["outcome"] == "not_modified"
-    assert server.state.requests[-1].get("if-none-match")
+    assert server.requests.snapshot()[-1].headers.get("if-none-match")
     assert server.state.body_bytes_sent == sent
     assert stored(database_url) == before
 
@@ -126,14 +116,16 @@ def test_first_unchanged_newer_and_bad_feeds(
         assert check.outcome == "failed" and check.error
 
 
+@SQLITE_ONLY
 def test_server_error_is_retried_then_fails(server: FeedServer, env: dict[str, str]) -> None:
     server.serve(b"busy", status=503)
     run = drawwatch("check", "--json", env=env)
     assert run.code == 1
     assert run.json()["error"] == "feed server answered HTTP 503"
-    assert len(server.state.requests) == 2  # RETRY_TIMES=1: one try and one retry
+    assert len(server.requests) == 2  # RETRY_TIMES=1: one try and one retry
 
 
+@SQLITE_ONLY
 def test_timeout(server: FeedServer, env: dict[str, str]) -> None:
     server.serve(feed_bytes(437))
     server.state.stall = 30
@@ -142,6 +134,7 @@ def test_timeout(server: FeedServer, env: dict[str, str]) -> None:
     assert "timed out" in run.stderr
 
 
+@SQLITE_ONLY
 def test_file_url_and_draws_commands(database_url: str) -> None:
     env = {"DRAWWATCH_DATABASE_URL": database_url, "DRAWWATCH_FEED_URL": feed_path(437).as_uri()}
     assert drawwatch("check", env=env).code == 0
@@ -180,8 +173,9 @@ def test_file_url_and_draws_commands(database_url: str) -> None:
     assert bad_date.code == 2 and "YYYY-MM-DD" in bad_date.stderr
 
 
+@SQLITE_ONLY
 def test_2024_category_renames_are_changes_not_new_rounds(database_url: str) -> None:
-    old = json.loads(feed_bytes(295))["rounds"]
+    old = feed_rounds(295)
     renamed = {r["drawNumber"] for r in old if "(2023-1)" in r["drawName"] or "(2024-1)" in r["drawName"]}
     assert renamed, "the 2024-04 copy still has the old category names"
 
@@ -196,3 +190,15 @@ def test_2024_category_renames_are_changes_not_new_rounds(database_url: str) -> 
     for number in renamed:
         assert "name" in changed[number] and "category" not in changed[number]
     assert not renamed & {r["number"] for r in summary["new_rounds"]}
+
+
+@SQLITE_ONLY  # what is tested is the HTTP exchange; feed_state's storage is tested on both databases
+def test_a_last_modified_only_server_gets_a_304_on_every_check_after_the_first(
+    server: FeedServer, env: dict[str, str]
+) -> None:
+    server.state.last_modified_only = True
+    server.serve(feed_bytes(437))
+    outcomes = [drawwatch("check", "--json", env=env).json()["outcome"] for _ in range(4)]
+    assert outcomes == ["ok", "not_modified", "not_modified", "not_modified"]
+    asked = [r.headers.get("if-modified-since") for r in server.requests.snapshot()]
+    assert asked == [None] + [server.state.modified] * 3

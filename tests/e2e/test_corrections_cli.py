@@ -7,27 +7,28 @@ alert gets one correction notice per material change; a rename tells nobody; che
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from tests.conftest import feed_bytes
 from tests.e2e.stack import Stack
+from tests.support.databases import SQLITE_ONLY
+from tests.support.feeds import feed_body, feed_bytes, feed_document
 
 pytestmark = pytest.mark.slow
 
 
 def edited_437(**rounds: dict[str, str]) -> bytes:
     """The #437 copy with fields of some rounds replaced: ``edited_437(r436={"drawCRS": "531"})``."""
-    data: dict[str, Any] = json.loads(feed_bytes(437))
+    data: dict[str, Any] = feed_document(437)
     for key, fields in rounds.items():
         number = key.removeprefix("r")
         (entry,) = (r for r in data["rounds"] if r["drawNumber"] == number)
         entry.update(fields)
-    return json.dumps(data).encode()
+    return feed_body(data)
 
 
+@SQLITE_ONLY
 def test_a_correction_reaches_each_alerted_subscriber_once(stack: Stack) -> None:
     stack.feed.serve(feed_bytes(434))
     assert stack.run("check").code == 0
@@ -53,7 +54,7 @@ def test_a_correction_reaches_each_alerted_subscriber_once(stack: Stack) -> None
     notices = {r.path: r.body for r in stack.hook.requests.wait_for(4)[2:]}
     assert set(notices) == {"/bo", "/cy"}
     for body in notices.values():
-        assert body["title"].startswith("Correction to Express Entry round #436")
+        assert body["title"].startswith("You still qualify: round #436 corrected")
         text = body["message"]
         assert "August 17, 2026 at 22:09:00 UTC, now August 17, 2026 at 23:09:00 UTC" in text
         assert "still clears the cut-off of 523" in text
@@ -86,6 +87,7 @@ def test_a_correction_reaches_each_alerted_subscriber_once(stack: Stack) -> None
     assert stack.received() == (1, 6, 0)
 
 
+@SQLITE_ONLY
 def test_a_correction_that_lowers_the_cut_off_alerts_the_newly_eligible(stack: Stack) -> None:
     stack.feed.serve(feed_bytes(434))
     assert stack.run("check").code == 0

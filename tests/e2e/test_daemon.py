@@ -10,12 +10,13 @@ import signal
 import pytest
 from sqlmodel import select
 
-from drawwatch.storage.db import make_engine, session_scope
+from drawwatch.storage.db import session_scope
 from drawwatch.storage.models import CheckRun
-from tests.conftest import feed_bytes
-from tests.e2e.helpers import daemon, drawwatch
-from tests.notify_peers import WebhookServer
-from tests.peers import FeedServer
+from tests.support.commands import daemon, drawwatch
+from tests.support.databases import SQLITE_ONLY, open_engine, reset_pg_schema
+from tests.support.feed_server import FeedServer
+from tests.support.feeds import feed_bytes
+from tests.support.webhook import WebhookServer
 
 pytestmark = pytest.mark.slow
 
@@ -33,14 +34,11 @@ def base_env(database_url: str, feed: FeedServer) -> dict[str, str]:
 
 
 def checks(database_url: str) -> list[CheckRun]:
-    engine = make_engine(database_url)
-    try:
-        with session_scope(engine) as session:
-            return list(session.exec(select(CheckRun).order_by(CheckRun.id)).all())  # type: ignore[arg-type]
-    finally:
-        engine.dispose()
+    with open_engine(database_url) as engine, session_scope(engine) as session:
+        return list(session.exec(select(CheckRun).order_by(CheckRun.id)).all())  # type: ignore[arg-type]
 
 
+@SQLITE_ONLY
 def test_alert_arrives_while_running_and_sigterm_finishes_the_check(database_url: str) -> None:
     with FeedServer() as feed, WebhookServer() as hook:
         env = base_env(database_url, feed)
@@ -69,7 +67,7 @@ def test_alert_arrives_while_running_and_sigterm_finishes_the_check(database_url
 
             # SIGTERM while a check is in flight: the feed answers slowly, the check completes, exit 0.
             feed.state.stall = 3
-            seen = len(feed.state.requests)
+            seen = len(feed.requests)
             feed.wait_for_requests(seen + 1)
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=60)
@@ -83,6 +81,7 @@ def test_alert_arrives_while_running_and_sigterm_finishes_the_check(database_url
         assert "daemon stopped" in err
 
 
+@SQLITE_ONLY
 def test_daemon_survives_outages_and_tells_the_operator_once(database_url: str) -> None:
     with FeedServer() as feed, WebhookServer() as hook:
         env = base_env(database_url, feed) | {
@@ -106,7 +105,7 @@ def test_daemon_survives_outages_and_tells_the_operator_once(database_url: str) 
         )
         with daemon(env) as proc:
             feed.wait_for_requests(2)
-            seen = len(feed.state.requests)
+            seen = len(feed.requests)
             feed.serve(b"busy", status=503)
             feed.wait_for_requests(seen + 2)
             feed.serve(feed_bytes("invalid"))
@@ -128,9 +127,7 @@ def test_daemon_survives_outages_and_tells_the_operator_once(database_url: str) 
 
 def test_two_daemons_on_one_postgres_deliver_each_alert_once(request: pytest.FixtureRequest) -> None:
     database_url = request.getfixturevalue("pg_server_url")
-    from tests.conftest import _reset_pg
-
-    _reset_pg(database_url)
+    reset_pg_schema(database_url)
     with FeedServer() as feed, WebhookServer() as hook:
         env = base_env(database_url, feed)
         feed.serve(feed_bytes(434))
@@ -152,7 +149,7 @@ def test_two_daemons_on_one_postgres_deliver_each_alert_once(request: pytest.Fix
             feed.wait_for_requests(3)
             feed.serve(feed_bytes(437))
             hook.wait_for(15, timeout=60)
-            seen = len(feed.state.requests)
+            seen = len(feed.requests)
             feed.wait_for_requests(seen + 4)  # both daemons have checked again since
             for proc in (one, two):
                 proc.send_signal(signal.SIGTERM)

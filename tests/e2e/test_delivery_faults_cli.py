@@ -9,9 +9,9 @@ import signal
 
 import pytest
 
-from tests.conftest import feed_bytes
-from tests.e2e.helpers import daemon
 from tests.e2e.stack import Stack
+from tests.support.commands import daemon
+from tests.support.feeds import feed_bytes
 
 # What is tested here is the channel and delivery layers; the outbox rows they move are tested on both
 # databases in tests/storage and tests/notify, so these slow subprocess tests run on SQLite only.
@@ -30,7 +30,7 @@ def test_the_daemon_waits_out_telegrams_retry_after_and_sends_once(stack: Stack)
         stack.feed.serve(feed_bytes(437))
         throttled, delivered = stack.tg.wait_for(2, timeout=60)
         # More checks and delivery passes go by: nothing is sent again.
-        stack.feed.wait_for_requests(len(stack.feed.state.requests) + 3)
+        stack.feed.wait_for_requests(len(stack.feed.requests) + 3)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err

@@ -5,21 +5,21 @@ STEM rounds under the 2023–24 lists, not under 2025–26 ones, and never for a
 from __future__ import annotations
 
 import copy
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import feed_bytes
-from tests.e2e.helpers import drawwatch
-from tests.notify_peers import WebhookServer
+from tests.support.commands import drawwatch
+from tests.support.databases import SQLITE_ONLY
+from tests.support.feeds import feed_body, feed_bytes, feed_document
+from tests.support.webhook import WebhookServer
 
 pytestmark = pytest.mark.slow
 
 
 def synthetic_feed(path: Path) -> Path:
     """The #434 copy plus two invented rounds dated 2024: STEM at 481 and Healthcare at 470."""
-    data = json.loads(feed_bytes(434))
+    data = feed_document(434)
     template = data["rounds"][0]
     made = []
     for number, day, name, crs in (
@@ -39,10 +39,11 @@ def synthetic_feed(path: Path) -> Path:
         )
         made.append(round_)
     data["rounds"] = made + data["rounds"]
-    path.write_text(json.dumps(data))
+    path.write_bytes(feed_body(data))
     return path
 
 
+@SQLITE_ONLY
 def test_software_engineer_gets_the_2024_stem_round_only(tmp_path: Path, database_url: str) -> None:
     with WebhookServer() as hook:
         env = {

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from sqlalchemy import func, select
 
@@ -16,8 +14,9 @@ from drawwatch.storage.models import (
     SubscriberChannel,
     SubscriberOccupation,
 )
-from tests.conftest import feed_bytes
 from tests.e2e.stack import Stack
+from tests.support.databases import SQLITE_ONLY
+from tests.support.feeds import feed_body, feed_bytes, feed_document
 
 pytestmark = pytest.mark.slow
 UNSUBSCRIBE_PAGE = "https://alerts.example.org/stop?token={token}"
@@ -25,13 +24,14 @@ UNSUBSCRIBE_PAGE = "https://alerts.example.org/stop?token={token}"
 
 def corrected_with_new_round() -> bytes:
     """The #437 copy with #437's tie-break time corrected and an invented French round #438 on top."""
-    data = json.loads(feed_bytes(437))
+    data = feed_document(437)
     data["rounds"][0]["drawCutOff"] = "March 2, 2026 at 18:34:05 UTC"
     top = dict(data["rounds"][0], drawNumber="438", drawCRS="379", drawDate="2026-08-26")
     data["rounds"].insert(0, top)
-    return json.dumps(data).encode()
+    return feed_body(data)
 
 
+@SQLITE_ONLY
 def test_the_token_in_an_alert_stops_every_further_message(stack: Stack) -> None:
     stack.feed.serve(feed_bytes(434))
     assert stack.run("check").code == 0
@@ -74,6 +74,7 @@ def test_the_token_in_an_alert_stops_every_further_message(stack: Stack) -> None
     assert shown["active"] is False
 
 
+@SQLITE_ONLY
 def test_unsubscribing_cancels_what_is_waiting(stack: Stack) -> None:
     stack.feed.serve(feed_bytes(434))
     assert stack.run("check").code == 0
@@ -91,6 +92,7 @@ def test_unsubscribing_cancels_what_is_waiting(stack: Stack) -> None:
     assert stack.received() == (0, 0, 0)
 
 
+@SQLITE_ONLY
 def test_purge_leaves_no_rows_behind(stack: Stack) -> None:
     stack.feed.serve(feed_bytes(434))
     assert stack.run("check").code == 0

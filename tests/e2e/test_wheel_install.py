@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import feed_path
-from tests.e2e.helpers import ROOT
+from tests.support.commands import ROOT
+from tests.support.feeds import feed_path
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +79,11 @@ def build_context(dest: Path) -> None:
         for line in ignore_file.read_text().splitlines()
         if line.strip() and not line.lstrip().startswith("#")
     ]
-    copies = [args for stage, keyword, args in instructions(DOCKERFILE.read_text()) if keyword == "COPY"]
+    copies = [
+        args
+        for stage, keyword, args in instructions(DOCKERFILE.read_text())
+        if keyword == "COPY" and stage == "builder"
+    ]
     builder_copies = [shlex.split(args) for args in copies if not args.startswith("--from")]
     assert builder_copies, "the Dockerfile copies nothing into its builder stage"
     for words in builder_copies:
@@ -99,6 +103,18 @@ def build_context(dest: Path) -> None:
     assert (dest / "pyproject.toml").is_file(), "the build context has no pyproject.toml"
 
 
+def final_context_copies() -> list[list[str]]:
+    """The final stage's COPY lines that take files from the build context (not ``--from`` another stage)."""
+    copies = [
+        shlex.split(args)
+        for stage, keyword, args in instructions(DOCKERFILE.read_text())
+        if stage == "final" and keyword == "COPY" and not args.startswith("--from")
+    ]
+    for words in copies:
+        assert words[-1] == "$CONSTRAINTS", f"COPY {' '.join(words)}: a path the test does not redirect"
+    return copies
+
+
 def pip_runs(stage: str) -> list[str]:
     runs = [
         args
@@ -106,7 +122,7 @@ def pip_runs(stage: str) -> list[str]:
         if name == stage and keyword == "RUN" and "pip " in args
     ]
     for command in runs:  # paths must go through the variables, or this test would write to /wheels, /opt…
-        assert not re.search(r"(?<![\w$])/(wheels|opt)\b", command), f"literal path in RUN {command}"
+        assert not re.search(r"(?<![\w$])/(wheels|opt|tmp)\b", command), f"literal path in RUN {command}"
     return runs
 
 
@@ -128,6 +144,7 @@ def test_the_images_install_steps_give_a_working_drawwatch(tmp_path: Path) -> No
         "PATH": f"{shim}:{os.environ['PATH']}",
         "WHEELS": str(wheels),
         "VENV": str(venv),
+        "CONSTRAINTS": str(tmp_path / "constraints.txt"),
         "PIP_DISABLE_PIP_VERSION_CHECK": "1",
         "PIP_ROOT_USER_ACTION": "ignore",
     }
@@ -152,10 +169,18 @@ def test_the_images_install_steps_give_a_working_drawwatch(tmp_path: Path) -> No
     )
     assert not missing, f"the wheel lacks {missing}"
 
-    # Final stage: the virtual environment and `pip install …whl[postgres]`, then remove the wheels.
-    (final_run,) = pip_runs("final")
-    assert "[postgres]" in final_run
-    sh(final_run, cwd=tmp_path, env=build_env)
+    # Final stage: the files it copies from the build context (the constraints), then its pip steps in order:
+    # the pinned dependencies in a layer of their own, then the wheel with `[postgres]` under the constraints.
+    for words in final_context_copies():
+        *sources, target = words
+        destination = Path(os.path.expandvars(target.replace("$CONSTRAINTS", build_env["CONSTRAINTS"])))
+        for source in sources:
+            shutil.copy2(ROOT / source, destination)
+    deps_run, wheel_run = pip_runs("final")
+    assert "--requirement" in deps_run and "drawwatch" not in deps_run.replace('"$VENV', "")
+    assert "[postgres]" in wheel_run and "--constraint" in wheel_run
+    sh(deps_run, cwd=tmp_path, env=build_env)
+    sh(wheel_run, cwd=tmp_path, env=build_env)
     drawwatch = venv / "bin" / "drawwatch"
     assert drawwatch.is_file()
 

@@ -8,14 +8,8 @@ from typing import Any
 
 import pytest
 
-from drawwatch.notify.correction import (
-    ChangeLine,
-    CorrectionContext,
-    StoredChange,
-    change_line,
-    material_changes,
-    render_correction,
-)
+from drawwatch.domain.corrections import StoredChange, material_changes
+from drawwatch.notify.correction import ChangeLine, CorrectionContext, change_line, render_correction
 from drawwatch.notify.message import RoundInfo
 from drawwatch.notify.render import Renderer
 from drawwatch.storage.rounds import FieldChange
@@ -146,16 +140,22 @@ STANDINGS: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-@pytest.mark.parametrize(("overrides", "sentence"), STANDINGS.values(), ids=STANDINGS.keys())
-def test_the_notice_says_what_changed_and_where_the_subscriber_now_stands(
-    overrides: dict[str, Any], sentence: str
-) -> None:
+# The subject puts the verdict first (where the subscriber now stands), then the round and the new cut-off.
+SUBJECTS = {
+    "clear": "You still qualify: round #436 corrected, cut-off 531 (you 540)",
+    "below": "Below the new cut-off: round #436 corrected, cut-off 531 (you 530)",
+    "tie_unknown": "Tie-break decides: round #436 corrected, you tie cut-off 531",
+    "tie_invited": "Tie-break favours you: round #436 corrected, you tie cut-off 531",
+    "tie_not_invited": "Tie-break goes against you: round #436 corrected, you tie cut-off 531",
+}
+
+
+@pytest.mark.parametrize("standing", STANDINGS)
+def test_the_notice_says_what_changed_and_where_the_subscriber_now_stands(standing: str) -> None:
+    overrides, sentence = STANDINGS[standing]
     message = render_correction(Renderer(), notice(**overrides))
 
-    assert (
-        message.subject
-        == "Correction to Express Entry round #436 (Canadian Experience Class): cut-off changed"
-    )
+    assert message.subject == SUBJECTS[standing]
     for body in (message.text, message.html):
         assert "Cut-off" in body and "CRS 523" in body and "CRS 531" in body
         assert sentence in " ".join(body.split())

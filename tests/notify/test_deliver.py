@@ -6,10 +6,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import select
 
@@ -19,14 +17,8 @@ from drawwatch.domain.clock import utcnow
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import queue_round_alerts
 from drawwatch.storage.models import Alert, Subscriber
-from tests.notify_peers import WebhookServer
-from tests.storage.test_alerts import new_round, new_subscriber
-
-
-@pytest.fixture
-def hook() -> Iterator[WebhookServer]:
-    with WebhookServer() as server:
-        yield server
+from tests.support.rows import new_round, new_subscriber
+from tests.support.webhook import WebhookServer
 
 
 def settings(database_url: str = "sqlite://", **values: object) -> Settings:

@@ -4,53 +4,16 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from drawwatch.notify.message import AlertContext, RenderedMessage, RoundInfo
+from drawwatch.notify.message import AlertContext, RenderedMessage
 from drawwatch.notify.render import Renderer, TemplateProblem, long_date, points, thousands, utc_time
-
-URL_437 = (
-    "https://www.canada.ca/en/immigration-refugees-citizenship/corporate/mandate/"
-    "policies-operational-instructions-agreements/ministerial-instructions/express-entry-rounds/"
-    "invitations.html?q=437"
-)
-TIE_BREAK = datetime(2026, 3, 1, 18, 34, 5, tzinfo=UTC)
-TIE_TEXT = "March 1, 2026 at 18:34:05 UTC"
-
-
-def make_round(**changes: Any) -> RoundInfo:
-    base = RoundInfo(
-        number="437",
-        date=date(2026, 8, 19),
-        name="French-Language proficiency 2026-Version 2",
-        category="french",
-        category_label="French",
-        list_version=None,
-        crs=382,
-        invitations=5000,
-        tie_break=TIE_BREAK,
-        tie_break_raw=TIE_TEXT,
-        url=URL_437,
-    )
-    return replace(base, **changes)
-
-
-def make_ctx(
-    crs: int = 390, tie: str = "clear", round_: RoundInfo | None = None, **changes: Any
-) -> AlertContext:
-    return AlertContext(
-        round=round_ or make_round(),
-        subscriber_name=changes.pop("subscriber_name", "Ana"),
-        subscriber_crs=crs,
-        tie=tie,  # type: ignore[arg-type]
-        qualifying_occupation=changes.pop("qualifying_occupation", None),
-        unsubscribe_hint=changes.pop("unsubscribe_hint", None),
-    )
+from tests.support.messages import URL_437, make_ctx, make_round
+from tests.support.times import TIE_BREAK, TIE_TEXT
 
 
 def visible(markup: str) -> str:
@@ -78,28 +41,28 @@ CAVEAT_UNKNOWN = (
 CONTENT_CASES = [
     pytest.param(
         make_ctx(390, "clear"),
-        "Express Entry round #437 (French): cut-off 382 — your CRS 390 qualifies",
+        "You qualify: round #437 French, cut-off 382 (you 390)",
         ["Your CRS 390 clears the French cut-off of 382 by 8 points.", f"Tie-break: {TIE_TEXT}"],
         ["Your score equals the cut-off", "Occupation list", "qualifying occupation"],
         id="above-cutoff",
     ),
     pytest.param(
         make_ctx(383, "clear"),
-        "Express Entry round #437 (French): cut-off 382 — your CRS 383 qualifies",
+        "You qualify: round #437 French, cut-off 382 (you 383)",
         ["Your CRS 383 clears the French cut-off of 382 by 1 point."],
         ["1 points"],
         id="one-point-above",
     ),
     pytest.param(
         make_ctx(382, "tie_unknown"),
-        "Express Entry round #437 (French): cut-off 382 — your CRS 382 ties it, see the tie-break rule",
+        "Tie-break decides: round #437 French, you tie cut-off 382",
         ["Your CRS 382 meets the French cut-off of 382.", CAVEAT_UNKNOWN],
         ["clears", "You saved a profile submission time"],
         id="tie-unknown",
     ),
     pytest.param(
         make_ctx(382, "tie_invited"),
-        "Express Entry round #437 (French): cut-off 382 — your CRS 382 qualifies on the tie-break",
+        "Tie-break favours you: round #437 French, you tie cut-off 382",
         [
             f"Your score equals the cut-off: only profiles submitted before {TIE_TEXT} were invited.",
             "You saved a profile submission time before that, so under the tie-breaking rule you should have "
@@ -148,7 +111,7 @@ CONTENT_CASES = [
             ),
             qualifying_occupation="21231 Software engineers and designers",
         ),
-        "Express Entry round #433 (STEM): cut-off 481 — your CRS 495 qualifies",
+        "You qualify: round #433 STEM, cut-off 481 (you 495)",
         [
             "Your CRS 495 clears the STEM cut-off of 481 by 14 points.",
             "Occupation list: 2026-Version 2",
@@ -185,7 +148,7 @@ def test_alert_content(
 
 
 def test_every_alert_names_the_round(renderer: Renderer) -> None:
-    """PRODUCT.md: number, date, type, cut-off, invitations, tie-break, link, and why the reader gets it."""
+    """docs/design.md: number, date, type, cut-off, invitations, tie-break, link, and why the reader gets it."""
     message = renderer.render_alert(make_ctx(390, "clear"))
     for body in (flat(message.text), visible(message.html)):
         assert "Round: #437 on August 19, 2026" in body
@@ -368,40 +331,48 @@ def test_default_cap_leaves_room_for_real_alerts(renderer: Renderer) -> None:
 
 # ------------------------------------------------------------------------------------------- short form
 
+NEXT_STEP = "If invited, submit your application by October 18, 2026."
+
 SHORT_CASES = [
     pytest.param(
         make_ctx(390, "clear"),
-        "Express Entry round #437 (French): cut-off CRS 382; your CRS 390 clears it by 8 points. " + URL_437,
+        f"You qualify: round #437 French, cut-off 382 (you 390).\n\n{NEXT_STEP}\n\n{URL_437}",
         id="above-cutoff",
     ),
     pytest.param(
         make_ctx(383, "clear"),
-        "Express Entry round #437 (French): cut-off CRS 382; your CRS 383 clears it by 1 point. " + URL_437,
+        f"You qualify: round #437 French, cut-off 382 (you 383).\n\n{NEXT_STEP}\n\n{URL_437}",
         id="one-point-above",
     ),
     pytest.param(
         make_ctx(382, "tie_unknown"),
-        "Express Entry round #437 (French): cut-off CRS 382; your CRS 382 equals it: invited only if you "
-        f"submitted your profile before {TIE_TEXT}. {URL_437}",
+        "Tie-break decides: round #437 French, you tie cut-off 382.\n\n"
+        f"Invited only if you submitted your profile before {TIE_TEXT}.\n\n{NEXT_STEP}\n\n{URL_437}",
         id="tie-unknown",
     ),
     pytest.param(
         make_ctx(382, "tie_unknown", make_round(tie_break=None, tie_break_raw="")),
-        "Express Entry round #437 (French): cut-off CRS 382; your CRS 382 equals it: whether you were invited "
-        f"depends on the tie-break time. {URL_437}",
+        "Tie-break decides: round #437 French, you tie cut-off 382.\n\n"
+        f"Invited or not depends on the tie-break time (not published).\n\n{NEXT_STEP}\n\n{URL_437}",
         id="tie-unknown-no-tie-break",
     ),
     pytest.param(
         make_ctx(382, "tie_invited"),
-        "Express Entry round #437 (French): cut-off CRS 382; your CRS 382 equals it and you submitted your "
-        f"profile before the tie-break, so you should have been invited. {URL_437}",
+        "Tie-break favours you: round #437 French, you tie cut-off 382.\n\n"
+        f"You submitted before the tie-break time: you should have been invited.\n\n{NEXT_STEP}\n\n{URL_437}",
         id="tie-invited",
     ),
     pytest.param(
+        make_ctx(390, "clear", make_round(category="physicians", category_label="Physicians")),
+        "You qualify: round #437 Physicians, cut-off 382 (you 390).\n\n"
+        f"Only for candidates with Canadian work experience.\n\n{NEXT_STEP}\n\n{URL_437}",
+        id="canadian-experience",
+    ),
+    pytest.param(
         make_ctx(390, "clear", unsubscribe_hint="Reply STOP to stop these alerts."),
-        "Express Entry round #437 (French): cut-off CRS 382; your CRS 390 clears it by 8 points. "
-        f"{URL_437}\nReply STOP to stop these alerts.",
-        id="unsubscribe-hint-on-a-second-line",
+        f"You qualify: round #437 French, cut-off 382 (you 390).\n\n{NEXT_STEP}\n\n{URL_437}\n\n"
+        "Reply STOP to stop these alerts.",
+        id="unsubscribe-hint-last",
     ),
 ]
 
@@ -410,7 +381,8 @@ SHORT_CASES = [
 def test_short_form(renderer: Renderer, ctx: AlertContext, short: str) -> None:
     message = renderer.render_alert(ctx)
     assert message.short == short
-    assert len(message.short.splitlines()) <= 2
+    assert len([line for line in message.short.splitlines() if line]) <= 5
+    assert message.short.count(URL_437) == 1
 
 
 def test_short_template_documents_its_names() -> None:
@@ -434,7 +406,7 @@ def alert_names() -> list[str]:
     [
         pytest.param(
             "#{{ round.number }}\n  {{ round.category_label }}   {{ round.crs }}\n\n\n{{ round.url }}\n",
-            f"#437 French 382\n{URL_437}",
+            f"#437 French 382\n\n{URL_437}",
             id="paragraphs-become-lines",
         ),
         pytest.param("{# nothing #}\n  \n", None, id="empty-means-none"),

@@ -21,14 +21,14 @@ from sqlalchemy import Engine, update
 
 from drawwatch.notify.render import TemplateProblem
 from drawwatch.report import ReportResult, write_report
-from drawwatch.scrapers.feed import parse_feed
-from drawwatch.storage.checks import finish_check, start_check
 from drawwatch.storage.db import make_engine, session_scope
 from drawwatch.storage.migrate import init_schema
 from drawwatch.storage.models import Round
-from drawwatch.storage.rounds import list_rounds, sync_rounds
-from tests.conftest import feed_bytes, feed_path
-from tests.e2e.helpers import ROOT, drawwatch
+from drawwatch.storage.rounds import list_rounds
+from tests.support.commands import ROOT, drawwatch
+from tests.support.databases import SQLITE_ONLY, open_engine
+from tests.support.feeds import feed_path
+from tests.support.rows import ingest
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 NASTY_NAME = 'Trades & <crafts> "quoted"'
@@ -52,31 +52,19 @@ CATEGORIES_437 = {
 }
 
 
-def ingest(engine: Engine, copy: int) -> None:
-    """Store one real feed copy the way a check does (schema, check row, sync, finish)."""
-    init_schema(engine)
-    feed = parse_feed(feed_bytes(copy))
-    with session_scope(engine) as session:
-        check = start_check(session, feed_path(copy).as_uri())
-        result = sync_rounds(session, feed.rounds, check=check)
-        finish_check(session, check, outcome="ok", rounds_in_feed=len(feed.rounds), new_count=len(result.new))
-
-
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    ingest(engine, 437)
-    yield engine
-    engine.dispose()
+    with open_engine(database_url) as engine:
+        ingest(engine, 437)
+        yield engine
 
 
 @pytest.fixture(scope="module")
 def sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The 438-round history on SQLite, shared by the tests that only read it."""
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('history') / 'drawwatch.db'}")
-    ingest(engine, 437)
-    yield engine
-    engine.dispose()
+    with open_engine(f"sqlite:///{tmp_path_factory.mktemp('history') / 'drawwatch.db'}") as engine:
+        ingest(engine, 437)
+        yield engine
 
 
 def entries(feed: ET.Element) -> list[ET.Element]:
@@ -129,7 +117,7 @@ def test_full_history_report(engine: Engine, tmp_path: Path) -> None:
     for chart in ("cutoffs-wide", "cutoffs-phone", "monthly-wide", "monthly-phone", "pool"):
         assert f'id="chart-{chart}"' in index
     assert index.count("<tr data-category=") == 438
-    assert "Your score (470)" in index  # the cut-off chart's legend
+    assert "Reference score (470)" in index and "Your score" not in index  # the cut-off chart's legend
     assert "In the <b>461–470</b> band with 16,133 candidates." in index
     assert "<b>61,703</b> candidates (27.2%) are in higher bands." in index
     stem = (site / "categories" / "stem.html").read_text()
@@ -175,7 +163,7 @@ def test_concurrent_reports_from_threads(sqlite_engine: Engine, tmp_path: Path) 
         results = [f.result() for f in futures]
     assert [r.rounds for r in results] == [438, 438]
     for i in range(2):
-        assert f"Your score ({400 + i})" in (tmp_path / str(i) / "index.html").read_text()
+        assert f"Reference score ({400 + i})" in (tmp_path / str(i) / "index.html").read_text()
     write_report(sqlite_engine, tmp_path / "alone", crs=400)
     svg = re.compile(r"<svg.*?</svg>", re.S)
     assert svg.findall((tmp_path / "0" / "index.html").read_text()) == svg.findall(
@@ -342,6 +330,7 @@ def test_operator_template_override(sqlite_engine: Engine, tmp_path: Path) -> No
 
 
 @pytest.mark.slow
+@SQLITE_ONLY
 def test_report_command_end_to_end(database_url: str, tmp_path: Path) -> None:
     env = {"DRAWWATCH_DATABASE_URL": database_url, "DRAWWATCH_FEED_URL": feed_path(437).as_uri()}
     checked = drawwatch("check", "--json", "--no-deliver", env=env)
@@ -371,6 +360,7 @@ def test_report_command_reports_a_broken_template(tmp_path: Path) -> None:
         "DRAWWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'dw.db'}",
         "DRAWWATCH_TEMPLATES_DIR": str(tmp_path / "templates"),
     }
+    assert drawwatch("db", "upgrade", env=env).code == 0  # the database exists: stderr is the report's alone
     run = drawwatch("report", "--out", str(tmp_path / "site"), env=env)
     assert run.code == 2
     assert run.stderr.startswith("error: template report/feed.atom.j2") and "line 1" in run.stderr, run.stderr

@@ -10,17 +10,7 @@ from typing import Any
 import pytest
 
 from drawwatch.scrapers.feed import FeedError, ParsedFeed, parse_feed
-from tests.conftest import FEED_COPIES, feed_bytes
-
-PAGE = (
-    "https://www.canada.ca/en/immigration-refugees-citizenship/corporate/mandate/"
-    "policies-operational-instructions-agreements/ministerial-instructions/express-entry-rounds/"
-)
-
-
-def file_rounds(key: int | str) -> list[dict[str, str]]:
-    data = json.loads(feed_bytes(key))
-    return data["rounds"] if isinstance(data, dict) else data
+from tests.support.feeds import FEED_COPIES, ROUNDS_PAGE, feed_bytes, feed_rounds
 
 
 @pytest.fixture(scope="module", params=list(FEED_COPIES), ids=str)
@@ -31,7 +21,7 @@ def copy(request: pytest.FixtureRequest) -> tuple[int | str, ParsedFeed]:
 # --- the real copies ---
 def test_every_round_of_every_copy_is_parsed(copy: tuple[int | str, ParsedFeed]) -> None:
     key, parsed = copy
-    raw = file_rounds(key)
+    raw = feed_rounds(key)
     assert parsed.rejected == []
     assert [r.number for r in parsed.rounds] == [r["drawNumber"] for r in raw]  # all of them, in feed order
     assert {"91a", "91b", "1"} <= {r.number for r in parsed.rounds}
@@ -63,12 +53,12 @@ def test_every_written_time_is_read(copy: tuple[int | str, ParsedFeed]) -> None:
 
 def test_values_match_the_file(copy: tuple[int | str, ParsedFeed]) -> None:
     key, parsed = copy
-    for item, raw in zip(parsed.rounds, file_rounds(key), strict=True):
+    for item, raw in zip(parsed.rounds, feed_rounds(key), strict=True):
         assert item.crs == int(raw["drawCRS"].replace(",", ""))
         assert item.invitations == int(raw["drawSize"].replace(",", ""))
         assert item.name == raw["drawName"]
         assert item.tie_break_raw == raw["drawCutOff"] and item.run_at_raw == raw["drawDateTime"]
-        assert item.url.startswith(PAGE) and "canadasite" not in item.url
+        assert item.url.startswith(ROUNDS_PAGE) and "canadasite" not in item.url
         assert item.url.endswith((f"?q={item.number}", f"invitations-{item.number}.html"))
         assert (item.distribution is None) == (raw["dd18"] == "0")
 
@@ -81,7 +71,7 @@ def test_newest_round_of_the_437_copy() -> None:
     assert (newest.crs, newest.invitations) == (382, 5000)
     assert newest.run_at == datetime(2026, 8, 19, 12, 35, 37, tzinfo=UTC)  # "August 19th 2026 at …"
     assert newest.tie_break == datetime(2026, 3, 1, 18, 34, 5, tzinfo=UTC)
-    assert newest.url == f"{PAGE}invitations.html?q=437"
+    assert newest.url == f"{ROUNDS_PAGE}invitations.html?q=437"
     assert newest.distribution_as_on == date(2026, 8, 16)
     assert newest.distribution is not None and newest.distribution["dd18"] == 226_859
     assert newest.notes == ()
@@ -241,7 +231,7 @@ ACCEPTED: list[tuple[dict[str, Any], Any, str | None]] = [
     ),
     (
         {"drawNumberURL": "437", "mitext": "", "DrawText1": None},
-        lambda r: r.url == f"{PAGE}invitations.html?q=437",
+        lambda r: r.url == f"{ROUNDS_PAGE}invitations.html?q=437",
         "URL built from the round number",
     ),
     (

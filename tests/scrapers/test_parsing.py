@@ -5,7 +5,7 @@ Real strings come from the copies in tests/fixtures; the comment on each row nam
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -18,11 +18,8 @@ from drawwatch.scrapers.parsing import (
     parse_round_date,
     round_url,
 )
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
-
+from tests.support.feeds import ROUNDS_PAGE as PAGE
+from tests.support.times import utc
 
 # --- drawDateTime / drawCutOff ---
 # (text, reference date, expected datetime or None, a substring of the only note, or None for no note)
@@ -218,10 +215,6 @@ def test_parse_round_date(
 
 
 # --- links ---
-PAGE = (
-    "https://www.canada.ca/en/immigration-refugees-citizenship/corporate/mandate/"
-    "policies-operational-instructions-agreements/ministerial-instructions/express-entry-rounds/"
-)
 PATH = (
     "/en/immigration-refugees-citizenship/corporate/mandate/policies-operational-instructions-agreements/"
     "ministerial-instructions/express-entry-rounds/"

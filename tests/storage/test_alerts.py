@@ -1,4 +1,4 @@
-"""The alert outbox: who a round alerts (PRODUCT.md "Who gets an alert"), queueing, claiming with leases,
+"""The alert outbox: who a round alerts (docs/design.md, "Who gets an alert"), queueing, claiming with leases,
 retries with backoff, and exactly-once delivery with concurrent senders; on SQLite and PostgreSQL.
 
 Time is never waited for: every lease and backoff is checked by passing explicit ``now`` values.
@@ -11,7 +11,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -35,46 +35,9 @@ from drawwatch.storage.outbox import (
     release,
     retry_delay,
 )
-from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, import_subscribers
-
-TIE_BREAK = datetime(2026, 3, 1, 18, 34, 5, tzinfo=UTC)
-BEFORE = TIE_BREAK - timedelta(days=3)
-AFTER = TIE_BREAK + timedelta(minutes=1)
-TORONTO = timezone(timedelta(hours=-5))
-T0 = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)  # "now" for queueing and claiming in the delivery tests
-URL_A = "json://127.0.0.1:9/a"
-URL_B = "json://127.0.0.1:9/b"
-
-
-def new_round(session: Session, number: str = "500", **overrides: Any) -> Round:
-    """A stored, non-baseline STEM round at 480 first seen an hour from now (after every subscriber)."""
-    fields: dict[str, Any] = {
-        "number": number,
-        "number_int": int(number),
-        "date": date(2026, 3, 4),
-        "name": "For STEM occupations (2026-Version 1)",
-        "category": "stem",
-        "list_version": "2026-Version 1",
-        "invitations": 4000,
-        "crs": 480,
-        "tie_break": TIE_BREAK,
-        "tie_break_raw": "March 1, 2026 at 18:34:05 UTC",
-        "url": f"https://www.canada.ca/en/immigration-refugees-citizenship/round-{number}.html",
-        "first_seen_at": utcnow() + timedelta(hours=1),
-    }
-    fields.update(overrides)
-    round_ = Round(**fields)
-    session.add(round_)
-    session.flush()
-    return round_
-
-
-def new_subscriber(session: Session, name: str = "Ana", **overrides: Any) -> int:
-    fields: dict[str, Any] = {"name": name, "crs": 500, "categories": ["stem"], "urls": [URL_A]}
-    fields.update(overrides)
-    subscriber = add_subscriber(session, SubscriberInput(**fields))
-    assert subscriber.id is not None
-    return subscriber.id
+from drawwatch.storage.subscribers import SubscriberInput, import_subscribers
+from tests.support.rows import URL_A, URL_B, new_round, new_subscriber
+from tests.support.times import AFTER, BEFORE, T0, TIE_BREAK, TORONTO
 
 
 def ties_queued(session: Session, draw_id: int) -> list[str]:
@@ -163,7 +126,7 @@ def test_eligibility(engine: Engine, case: Case) -> None:
 
 
 def reference_ties(subscriber: dict[str, Any], round_: Round) -> str | None:
-    """PRODUCT.md's rule written out in Python, to cross-check the SQL on random data."""
+    """The rule of docs/design.md written out in Python, to cross-check the SQL on random data."""
     if not subscriber["active"] or subscriber["crs"] < round_.crs:
         return None
     if round_.category != "general" and round_.category not in subscriber["categories"]:

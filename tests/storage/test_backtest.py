@@ -28,7 +28,7 @@ from drawwatch.storage.matching import SETTINGS_CONDITIONS, eligible_subscribers
 from drawwatch.storage.models import Round, Subscriber, SubscriberCategory, SubscriberChannel
 from drawwatch.storage.rounds import list_rounds, sync_rounds
 from drawwatch.storage.subscribers import SubscriberInput, add_subscriber
-from tests.conftest import feed_bytes
+from tests.support.feeds import feed_bytes
 
 CEC_436_TIE_BREAK = datetime(2026, 8, 17, 22, 9, tzinfo=UTC)
 LONG_AGO = datetime(2001, 1, 1, tzinfo=UTC)  # "subscribed before every round"

@@ -25,8 +25,7 @@ from drawwatch.storage.checks import (
 from drawwatch.storage.db import make_engine, session_scope
 from drawwatch.storage.migrate import init_schema
 from drawwatch.storage.models import CheckRun, FeedState, RoundChange
-
-FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"
+from tests.support.feeds import FEED_URL
 
 
 def run_check(engine: Engine, outcome: str | None) -> CheckRun:
@@ -171,7 +170,7 @@ def test_foreign_keys_are_enforced(engine: Engine) -> None:
 
 def test_sqlite_engine_creates_the_directory_and_sets_its_pragmas(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "er" / "drawwatch.db"
-    engine = make_engine(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}", create_dir=True)  # as for the default location
     try:
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"

@@ -19,7 +19,8 @@ from drawwatch.storage.matching import queue_corrections, queue_round_alerts
 from drawwatch.storage.models import Alert, Round, Subscriber
 from drawwatch.storage.outbox import claim_due, retry_alerts
 from drawwatch.storage.subscribers import remove_subscriber
-from tests.storage.test_alerts import AFTER, BEFORE, T0, URL_A, URL_B, new_round, new_subscriber
+from tests.support.rows import URL_A, URL_B, new_round, new_subscriber
+from tests.support.times import AFTER, BEFORE, T0
 
 REVISION = 77  # the id of the check that recorded the correction (no check row is needed for queueing)
 

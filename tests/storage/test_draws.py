@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func
+from sqlalchemy import Engine, event
 from sqlmodel import Session, col, select
 
 from drawwatch.domain.rounds import RoundItem, number_sort_key
@@ -31,10 +31,8 @@ from drawwatch.storage.rounds import (
     round_changes,
     sync_rounds,
 )
-from tests.conftest import feed_bytes
-
-FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds_123_en.json"
-
+from tests.support.databases import count_rows
+from tests.support.feeds import FEED_URL, feed_rounds
 
 # --- items ---------------------------------------------------------------------------------------------
 
@@ -131,7 +129,7 @@ def _item_from_raw(raw: dict[str, str]) -> RoundItem:
 
 def feed_items(key: int) -> list[RoundItem]:
     """The rounds of a real feed copy (newest first, as published)."""
-    return [_item_from_raw(raw) for raw in json.loads(feed_bytes(key))["rounds"]]
+    return [_item_from_raw(raw) for raw in feed_rounds(key)]
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -157,11 +155,6 @@ def sync(engine: Engine, items: Sequence[RoundItem], check_id: int | None = None
 def rounds_by_number(engine: Engine) -> dict[str, Round]:
     with session_scope(engine) as session:
         return {round_.number: round_ for round_ in session.exec(select(Round))}
-
-
-def count_rows(engine: Engine, model: type[Any]) -> int:
-    with session_scope(engine) as session:
-        return session.exec(select(func.count()).select_from(model)).one()
 
 
 # --- sync_rounds ----------------------------------------------------------------------------------------

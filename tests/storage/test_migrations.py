@@ -5,7 +5,6 @@ had migrations, the cheap up-to-date path, concurrent first runs, drift, and ``d
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -22,16 +21,16 @@ from drawwatch.storage import migrate
 from drawwatch.storage.db import make_engine, session_scope
 from drawwatch.storage.migrate import init_schema
 from drawwatch.storage.models import Subscriber, SubscriberChannel
-from tests.e2e.helpers import ROOT, drawwatch
+from tests.support.commands import ROOT, clean_env, drawwatch
+from tests.support.databases import open_engine
 
 HEAD = migrate.head()
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
+    with open_engine(database_url) as engine:
+        yield engine
 
 
 def schema(engine: Engine) -> dict[str, Any]:
@@ -241,7 +240,7 @@ def test_an_up_to_date_database_does_not_even_import_alembic(database_url: str) 
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'), round(ms, 2))\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=_env(), cwd=ROOT
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=clean_env(), cwd=ROOT
     )
     assert proc.returncode == 0, proc.stderr
     imported, _ms = proc.stdout.rsplit(" ", 1)
@@ -306,12 +305,6 @@ def test_check_reports_a_database_not_at_the_head(engine: Engine) -> None:
 # --- locking ----------------------------------------------------------------------------------------------
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DRAWWATCH_")}
-    env["PYTHONPATH"] = str(ROOT)
-    return env
-
-
 @pytest.mark.slow
 def test_processes_initialising_one_empty_database_at_once_all_succeed(database_url: str) -> None:
     start_at = time.time() + 4  # after every process has imported drawwatch
@@ -331,7 +324,7 @@ def test_processes_initialising_one_empty_database_at_once_all_succeed(database_
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=_env(),
+            env=clean_env(),
             cwd=ROOT,
         )
         for _ in range(4)

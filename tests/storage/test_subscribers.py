@@ -3,11 +3,11 @@ PostgreSQL (the ``database_url`` fixture runs each test on both)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, func
+from sqlalchemy import Engine, event
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -29,15 +29,17 @@ from drawwatch.storage.subscribers import (
     list_subscribers,
     remove_subscriber,
 )
+from tests.support.databases import count_rows
+from tests.support.rows import subscriber_input
+from tests.support.times import TORONTO
 
 TELEGRAM = "tgram://123456:SECRET-bot-token/987"
 MAILTO = "mailto://user:hunter2@example.org"
 
 
 def person(name: str = "Ana", **overrides: Any) -> SubscriberInput:
-    fields: dict[str, Any] = {"name": name, "crs": 500, "categories": ["stem"], "urls": [TELEGRAM]}
-    fields.update(overrides)
-    return SubscriberInput(**fields)
+    """A STEM subscriber at CRS 500 whose one channel is ``TELEGRAM``, unless ``overrides`` say otherwise."""
+    return subscriber_input(name, **{"urls": [TELEGRAM], **overrides})
 
 
 def add(engine: Engine, data: SubscriberInput) -> int:
@@ -52,11 +54,6 @@ def get(engine: Engine, subscriber_id: int) -> SubscriberView:
         view = get_subscriber(session, subscriber_id)
     assert view is not None
     return view
-
-
-def count_rows(engine: Engine, model: type[Any], *where: Any) -> int:
-    with session_scope(engine) as session:
-        return session.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
 def stored_round(session: Session, number: str = "500", **overrides: Any) -> Round:
@@ -80,8 +77,6 @@ def stored_round(session: Session, number: str = "500", **overrides: Any) -> Rou
 
 
 # --- validation ----------------------------------------------------------------------------------------
-
-TORONTO = timezone(timedelta(hours=-5))
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,124 @@
+"""Delivery of a rendered alert through apprise, one independent result per notification URL.
+
+One ``Apprise`` object per URL, built fresh for every send (apprise 2.3, checked by running it): results then
+map to URLs without guessing, and a fresh plugin instance never sleeps in apprise's per-instance throttle (a
+reused e-mail plugin waits 5.5 s before its second message). The URLs of one call are sent concurrently;
+each send is bounded by ``timeout``, and one failing or hanging channel never holds up or fails the others.
+An e-mail's text/plain part is the message's text rendering (:mod:`drawwatch.notify.email_parts`).
+Each send runs with its URL's secrets masked and apprise's evidence captured
+(:mod:`drawwatch.notify.log_guard`), the message fitted to the service (:mod:`drawwatch.notify.fitting`),
+and its outcome classified (:mod:`drawwatch.notify.outcomes`); only the short WARNING-level error is ever
+returned, scrubbed like everything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Final
+
+from apprise import Apprise, AppriseResultStatus
+
+from drawwatch.notify.email_parts import plain_part
+from drawwatch.notify.fitting import ChannelLimits, fit_message
+from drawwatch.notify.log_guard import SCRUBBER, scrub
+from drawwatch.notify.message import RenderedMessage
+from drawwatch.notify.outcomes import INVALID_STATUS, ChannelResult, classify
+from drawwatch.notify.urls import instantiate, placeholder, redact_plugin, url_secrets, why_unusable
+
+_AMBIGUOUS_NOTE: Final = "sent, no answer (it may have arrived)"  # leads an ambiguous failure's error
+_MAX_ERROR_LEN: Final = 300
+
+
+async def send(urls: Sequence[str], message: RenderedMessage, *, timeout: float = 20) -> list[ChannelResult]:
+    """Send ``message`` to every URL concurrently; one :class:`ChannelResult` per URL, in order.
+
+    Never raises for a channel's failure: an unusable URL, a refused connection, an error answer or a
+    timeout is that URL's result. Nothing returned contains a secret.
+    """
+    if timeout <= 0:
+        raise ValueError("timeout must be positive")
+    return list(await asyncio.gather(*(_send_one(url, message, timeout) for url in urls)))
+
+
+def send_sync(urls: Sequence[str], message: RenderedMessage, *, timeout: float = 20) -> list[ChannelResult]:
+    """:func:`send` for code without an event loop (the CLI, tests); refuses to run inside a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(send(urls, message, timeout=timeout))
+    raise RuntimeError("send_sync() called from a running event loop: await send() instead")
+
+
+async def _send_one(url: str, message: RenderedMessage, timeout: float) -> ChannelResult:
+    plugin = instantiate(url)
+    if plugin is None:
+        return ChannelResult(url=placeholder(url), ok=False, status=INVALID_STATUS, error=why_unusable(url))
+
+    redacted = redact_plugin(plugin)
+    secrets = url_secrets(url, plugin)
+    title, body, body_format = fit_message(ChannelLimits.of(plugin, url), message)
+    # An e-mail's text/plain alternative is the rendered text template, not apprise's reduction of the HTML.
+    with (
+        SCRUBBER.protecting(secrets),
+        SCRUBBER.capturing() as captured,
+        plain_part(message.html, message.text),
+    ):
+        apobj = Apprise()
+        apobj.add(plugin)
+        try:
+            result = await apobj.async_notify(
+                body=body, title=title, body_format=body_format, timeout=timeout
+            )
+        except Exception as exc:  # apprise reports failures in its result; this is a bug, kept per URL
+            return ChannelResult(
+                url=redacted,
+                ok=False,
+                status="failure",
+                error=_short(f"{type(exc).__name__}: {exc}", secrets),
+            )
+        with result:
+            service_results = list(result)
+            status = service_results[0].status if service_results else result.status
+            lines = [
+                entry.message
+                for service in service_results
+                for entry in service.logs()
+                if entry.level in ("WARNING", "ERROR", "CRITICAL")
+            ]
+            lines += [entry.message for entry in result.call_logs() if entry.level in ("WARNING", "ERROR")]
+        seen = list(captured)  # a copy: a worker thread apprise abandoned may still be logging
+    if status == AppriseResultStatus.SUCCESS:
+        return ChannelResult(url=redacted, ok=True, status="success", error=None)
+    verdict = classify(status, seen + lines)
+    error = lines[-1] if lines else _status_text(status)
+    if verdict.ambiguous:
+        error = f"{_AMBIGUOUS_NOTE}: {error}"
+    return ChannelResult(
+        url=redacted,
+        ok=False,
+        status=status.name.lower(),
+        error=_short(error, secrets),
+        retry_after=verdict.retry_after,
+        ambiguous=verdict.ambiguous,
+        rate_limited=verdict.rate_limited,
+    )
+
+
+def _status_text(status: AppriseResultStatus) -> str:
+    if status == AppriseResultStatus.TIMEOUT:
+        return "no answer before the timeout"
+    return f"apprise reported {status.name.lower()}"
+
+
+def _short(text: str, secrets: set[str]) -> str:
+    text = " ".join(scrub(text, secrets).split())
+    return text if len(text) <= _MAX_ERROR_LEN else text[: _MAX_ERROR_LEN - 1] + "…"
+
+
+def use_telegram_api(base_url: str) -> None:
+    """Send Telegram messages through a self-hosted Bot API server (``telegram-bot-api``) instead of
+    api.telegram.org; apprise keeps the endpoint as a class attribute."""
+    from apprise.plugins.telegram import NotifyTelegram
+
+    NotifyTelegram.notify_url = base_url.rstrip("/") + "/bot"

@@ -1,0 +1,98 @@
+"""Running the real ``drawwatch`` command line in a subprocess, as cron or an operator would."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def clean_env(values: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without its DRAWWATCH_* settings, with the checkout on PYTHONPATH, then
+    ``values``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DRAWWATCH_")}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(values or {})
+    return env
+
+
+def drawwatch(*args: str, env: dict[str, str], timeout: float = 120) -> Run:
+    """Run ``python -m drawwatch ARGS`` with only the given DRAWWATCH_* settings (no user config file)."""
+    full_env = clean_env({"DRAWWATCH_CONFIG": "", **env, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [sys.executable, "-m", "drawwatch", *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+    return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+@contextmanager
+def daemon(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen[str]]:
+    """``drawwatch run --interval 1 ARGS`` in the background; killed if still running at the end."""
+    full = clean_env({**env, "PYTHONPATH": str(ROOT), "DRAWWATCH_CONFIG": ""})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "drawwatch", "run", "--interval", "1", *args],
+        env=full,
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=30)
+
+
+def run_on_terminal(*args: str, env: dict[str, str], timeout: float = 120) -> tuple[int, str, str]:
+    """Run ``drawwatch ARGS`` with stderr on a pseudo-terminal (stdout to a file): (code, stdout, stderr)."""
+    primary, secondary = pty.openpty()
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "drawwatch", *args],
+            env=clean_env({"DRAWWATCH_CONFIG": "", **env}),
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=secondary,
+        )
+        os.close(secondary)
+        received = bytearray()
+        while True:  # read while it runs: a full terminal buffer would block the child
+            try:
+                data = os.read(primary, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            received.extend(data)
+        os.close(primary)
+        code = proc.wait(timeout=timeout)
+        out.seek(0)
+        return code, out.read(), received.decode(errors="replace")
