@@ -50,7 +50,7 @@ def install() -> None:
             "apprise's e-mail plugin no longer calls convert_between: see drawwatch.notify.email_parts"
         )
     if not hasattr(current, _MARK):
-        _email_base.convert_between = _wrap(current)  # type: ignore[attr-defined]
+        _email_base.convert_between = _wrap(current)
 
 
 @contextmanager

@@ -122,7 +122,7 @@ class Daemon:
     async def _check_job(self) -> None:
         if self._stop.is_set():
             return
-        self._busy = asyncio.current_task()  # type: ignore[assignment]
+        self._busy = asyncio.current_task()
         self._jobs.add(self._busy)  # type: ignore[arg-type]
         try:
             summary = await run_check(self.settings, self.engine)
@@ -132,7 +132,7 @@ class Daemon:
         except Exception:  # never let one bad check kill the daemon
             log.exception("check crashed; the daemon goes on")
         finally:
-            self._jobs.discard(self._busy)  # type: ignore[arg-type]
+            self._jobs.discard(self._busy)
             self._busy = None
 
     async def _deliver_job(self) -> None:
@@ -156,7 +156,7 @@ class Daemon:
         except Exception:
             log.exception("delivery crashed; the daemon goes on")
         finally:
-            self._jobs.discard(task)  # type: ignore[arg-type]
+            self._jobs.discard(task)
 
 
 def report_hook(
