@@ -158,7 +158,11 @@ def test_the_images_install_steps_give_a_working_drawwatch(tmp_path: Path) -> No
 
     names = set(zipfile.ZipFile(wheel).namelist())
     package = ROOT / "drawwatch"
-    expected = [*package.glob("templates/**/*.j2"), *package.glob("data/eligibility/*.toml")]
+    expected = [
+        *package.glob("templates/**/*.j2"),
+        *package.glob("data/eligibility/*.toml"),
+        *package.glob("data/feed/*.json"),
+    ]
     migrations = package / "storage" / "migrations"
     if migrations.is_dir():
         expected += [p for p in migrations.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
@@ -210,6 +214,10 @@ def test_the_images_install_steps_give_a_working_drawwatch(tmp_path: Path) -> No
     report = run(str(drawwatch), "report", "--out", str(tmp_path / "site"))
     assert report.returncode == 0, report.stdout + report.stderr
     assert (tmp_path / "site" / "index.html").is_file() and (tmp_path / "site" / "feed.atom").is_file()
+
+    demo = run(str(drawwatch), "demo")  # the feed copy and the templates come from the wheel alone
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "Subject: You qualify: round #437" in demo.stdout, demo.stdout
 
     version = run(str(drawwatch), "--version")
     assert version.returncode == 0, version.stderr
