@@ -18,9 +18,8 @@ from drawwatch.storage.db import session_scope
 from drawwatch.storage.models import Round
 from drawwatch.storage.rounds import list_rounds
 from tests.support.commands import drawwatch
-from tests.support.databases import open_engine
 from tests.support.feeds import feed_path
-from tests.support.rows import ingest
+from tests.support.rows import ingested
 
 WIDTHS = (60, 80, 120, 200)
 CELLS = re.compile(r"\s{2,}")  # columns are two spaces apart; a cell holds single spaces only
@@ -28,8 +27,7 @@ CELLS = re.compile(r"\s{2,}")  # columns are two spaces apart; a cell holds sing
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    with open_engine(f"sqlite:///{tmp_path_factory.mktemp('tables') / 'drawwatch.db'}") as engine:
-        ingest(engine, 437)
+    with ingested(tmp_path_factory.mktemp("tables")) as engine:
         yield engine
 
 

@@ -9,6 +9,7 @@ settings file are never opened.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -21,15 +22,19 @@ from typing import Any
 
 from drawwatch.app.check import CheckSummary, run_check
 from drawwatch.config import Settings
+from drawwatch.domain.categories import classify
 from drawwatch.domain.errors import DrawwatchError
 from drawwatch.domain.vocabulary import Category
+from drawwatch.storage.db import make_engine, session_scope
+from drawwatch.storage.migrate import init_schema
+from drawwatch.storage.subscribers import SubscriberInput, add_subscriber
 
 BUNDLED_FEED = "data/feed/ee_rounds_123_en.json"
 DEMO_MARGIN = 18  # the sample subscriber's score above the newest round's cut-off
 
 
 def bundled_feed_bytes() -> bytes:
-    """The copy of IRCC's feed shipped in the package (a real download; its newest round is in the README)."""
+    """The copy of IRCC's feed shipped in the package: a real download (round #437, 2026-08-19)."""
     return resources.files("drawwatch").joinpath(BUNDLED_FEED).read_bytes()
 
 
@@ -106,17 +111,12 @@ def demo_settings(workdir: Path, feed: Path) -> Settings:
 
 async def run_demo(workdir: Path) -> DemoResult:
     """Ingest the history, add the sample subscriber, publish the newest round, deliver its alert."""
-    import asyncio
-
-    from drawwatch.storage.db import make_engine, session_scope
-    from drawwatch.storage.migrate import init_schema
-    from drawwatch.storage.subscribers import SubscriberInput, add_subscriber
-
-    full = json.loads(bundled_feed_bytes())
+    body = bundled_feed_bytes()
+    full = json.loads(body)
     newest = full["rounds"][0]
     history_feed, full_feed = workdir / "history.json", workdir / "feed.json"
     history_feed.write_text(json.dumps({**full, "rounds": full["rounds"][1:]}), encoding="utf-8")
-    full_feed.write_bytes(bundled_feed_bytes())
+    full_feed.write_bytes(body)
 
     settings = demo_settings(workdir, history_feed)
     engine = make_engine(settings.database_url)
@@ -126,8 +126,6 @@ async def run_demo(workdir: Path) -> DemoResult:
         if history.outcome == "failed":
             raise DrawwatchError(f"the demo could not read the bundled feed: {history.error}")
         with local_inbox() as (inbox_url, received):
-            from drawwatch.domain.categories import classify
-
             category = classify(newest["drawName"])
             cut_off = int(newest["drawCRS"].replace(",", ""))
             sample = SubscriberInput(

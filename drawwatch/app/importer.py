@@ -105,16 +105,6 @@ def subscriber_input(
     return data
 
 
-def read_subscribers_file(path: Path, *, progress: Progress | None = None) -> list[SubscriberInput]:
-    """Read a ``.csv`` (header ``name,crs,categories,urls,submitted_at``) or ``.toml`` file of subscribers.
-
-    Two rows with the same notification URLs (:func:`~drawwatch.storage.subscribers.import_key`) are a
-    problem naming both. ``progress`` is told ``(rows checked, rows in all)`` every ``PROGRESS_STEP`` rows
-    and at the end: checking a URL with apprise is most of an import's time.
-    """
-    return [row for _, row in _read_file(path, progress)]
-
-
 def import_subscribers_file(
     engine: Engine,
     path: Path,
@@ -139,7 +129,12 @@ def import_subscribers_file(
 
 
 def _read_file(path: Path, progress: Progress | None) -> list[tuple[str, SubscriberInput]]:
-    """The file's rows, each with where it is (``line 3``, ``subscriber 2``); all checked, or FileProblem."""
+    """The file's rows, each with where it is (``line 3``, ``subscriber 2``); all checked, or FileProblem.
+
+    Two rows with the same notification URLs (:func:`~drawwatch.storage.subscribers.import_key`) are a
+    problem naming both. ``progress`` is told ``(rows checked, rows in all)`` every ``PROGRESS_STEP`` rows
+    and at the end: checking a URL with apprise is most of an import's time.
+    """
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
     suffix = path.suffix.lower()

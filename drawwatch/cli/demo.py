@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -54,27 +55,44 @@ def demo(keep: Path | None) -> None:
 
 
 def _show(result: Any, *, kept: bool) -> None:
-    step = click.style
-    click.echo(
-        step(
-            "1. The history, from the feed copy that ships with drawwatch (newest round held back):",
-            bold=True,
-        )
-    )
-    click.echo("   " + summary_text(result.history).replace("\n", "\n   "))
+    from drawwatch.app.display import terminal_width
+
+    width = terminal_width()
+
+    def block(text: str) -> None:
+        """``text`` indented and wrapped to the terminal, long words (links) kept whole."""
+        for line in text.strip().splitlines():
+            hang = "   " + " " * (len(line) - len(line.lstrip()))
+            click.echo(
+                textwrap.fill(
+                    line.strip(),
+                    width,
+                    initial_indent=hang,
+                    subsequent_indent=hang,
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+                if line.strip()
+                else ""
+            )
+
+    def step(text: str) -> None:
+        click.echo(click.style(textwrap.fill(text, width), bold=True))
+
+    step("1. The history, from the copy of IRCC's feed that ships with drawwatch, newest round held back:")
+    block(summary_text(result.history))
     sub = result.subscriber
     categories = ", ".join(sub["categories"]) or "general rounds only"
-    click.echo(
-        step("2. A sample subscriber:", bold=True) + f" {sub['name']}, CRS {sub['crs']}, {categories}."
-    )
-    click.echo(step("3. IRCC publishes the newest round; the next check finds it:", bold=True))
-    click.echo("   " + summary_text(result.news).replace("\n", "\n   "))
-    click.echo(step("4. The alert that arrived in the sample subscriber's inbox:", bold=True))
+    step(f"2. A sample subscriber: {sub['name']}, CRS {sub['crs']}, {categories}.")
+    step("3. IRCC publishes the newest round; the next check finds it:")
+    block(summary_text(result.news))
+    step("4. The alert that arrived in the sample subscriber's inbox:")
+    rule = "   " + "-" * max(width - 4, 20)
     for message in result.inbox:
-        click.echo("   " + "-" * 72)
-        click.echo("   Subject: " + message.title)
-        click.echo("   " + message.body.strip().replace("\n", "\n   "))
-    click.echo("   " + "-" * 72)
+        click.echo(rule)
+        block("Subject: " + message.title)
+        block(message.body)
+    click.echo(rule)
     if kept:
         click.echo(f"Kept in {result.workdir}: demo.db, the feed copies and alert.txt. Explore it with")
         click.echo(f"  DRAWWATCH_DATABASE_URL=sqlite:///{result.workdir / 'demo.db'} drawwatch draws list")

@@ -41,8 +41,8 @@ COMPARED_FIELDS: tuple[str, ...] = (
     "distribution_as_on",
 )
 NEWEST_FIRST = (col(Round.number_int).desc(), col(Round.number_suffix).desc())
-PROGRESS_CHUNK = 50  # rounds per INSERT, and between two progress reports, when sync_rounds reports progress
 OLDEST_FIRST = (col(Round.number_int).asc(), col(Round.number_suffix).asc())
+PROGRESS_CHUNK = 50  # rounds per INSERT, and between two progress reports, when sync_rounds reports progress
 
 
 @dataclass

@@ -10,9 +10,9 @@ import pytest
 
 from drawwatch.domain.corrections import StoredChange, material_changes
 from drawwatch.notify.correction import ChangeLine, CorrectionContext, change_line, render_correction
-from drawwatch.notify.message import RoundInfo
 from drawwatch.notify.render import Renderer
 from drawwatch.storage.rounds import FieldChange
+from tests.support.messages import make_round
 
 OLD_TIE = datetime(2026, 8, 17, 22, 9, tzinfo=UTC)
 NEW_TIE = datetime(2026, 8, 17, 23, 9, tzinfo=UTC)
@@ -99,13 +99,12 @@ def test_stored_changes_are_shown_as_the_alert_showed_them(
     assert change_line(StoredChange.decode(field, old, new)) == shown
 
 
-ROUND = RoundInfo(
+ROUND = make_round(
     number="436",
     date=date(2026, 8, 18),
     name="Canadian Experience Class",
     category="cec",
     category_label="Canadian Experience Class",
-    list_version=None,
     crs=531,
     invitations=1000,
     tie_break=NEW_TIE,

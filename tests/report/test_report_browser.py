@@ -17,8 +17,7 @@ import pytest
 
 from drawwatch.report import write_report
 from tests.support.browser import ARTIFACTS, CHROMIUM, Chromium
-from tests.support.databases import open_engine
-from tests.support.rows import ingest
+from tests.support.rows import ingested
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +28,7 @@ CRS = 470
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report of the 438-round copy, with a reader's score, written once for this module."""
     base = tmp_path_factory.mktemp("browser-report")
-    with open_engine(f"sqlite:///{base / 'drawwatch.db'}") as engine:
-        ingest(engine, 437)
+    with ingested(base) as engine:
         write_report(engine, base / "site", crs=CRS)
     return base / "site"
 

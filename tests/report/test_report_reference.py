@@ -21,7 +21,7 @@ from drawwatch.storage.rounds import list_rounds, sync_rounds
 from tests.support.commands import drawwatch, run_on_terminal
 from tests.support.databases import open_engine
 from tests.support.feeds import feed_body, feed_bytes, feed_document, feed_path
-from tests.support.rows import ingest
+from tests.support.rows import ingest, ingested
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CRS = 470
@@ -32,8 +32,7 @@ ROW = re.compile(
 
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    with open_engine(f"sqlite:///{tmp_path_factory.mktemp('reference') / 'drawwatch.db'}") as engine:
-        ingest(engine, 437)
+    with ingested(tmp_path_factory.mktemp("reference")) as engine:
         yield engine
 
 

@@ -3,7 +3,7 @@ PostgreSQL (the ``database_url`` fixture runs each test on both)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -30,7 +30,7 @@ from drawwatch.storage.subscribers import (
     remove_subscriber,
 )
 from tests.support.databases import count_rows
-from tests.support.rows import subscriber_input
+from tests.support.rows import new_round, subscriber_input
 from tests.support.times import TORONTO
 
 TELEGRAM = "tgram://123456:SECRET-bot-token/987"
@@ -59,21 +59,15 @@ def get(engine: Engine, subscriber_id: int) -> SubscriberView:
 def stored_round(session: Session, number: str = "500", **overrides: Any) -> Round:
     """A non-baseline STEM round first seen an hour from now, i.e. after every subscriber here."""
     fields: dict[str, Any] = {
-        "number": number,
-        "number_int": int(number),
         "date": date(2026, 9, 1),
         "name": "STEM occupations",
-        "category": "stem",
+        "list_version": None,
         "invitations": 1000,
-        "crs": 480,
+        "tie_break": None,
+        "tie_break_raw": "",
         "url": f"https://www.canada.ca/round-{number}",
-        "first_seen_at": datetime.now(UTC) + timedelta(hours=1),
     }
-    fields.update(overrides)
-    round_ = Round(**fields)
-    session.add(round_)
-    session.flush()
-    return round_
+    return new_round(session, number, **(fields | overrides))
 
 
 # --- validation ----------------------------------------------------------------------------------------

@@ -3,7 +3,10 @@ check stores it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -17,6 +20,7 @@ from drawwatch.storage.migrate import init_schema
 from drawwatch.storage.models import Round
 from drawwatch.storage.rounds import sync_rounds
 from drawwatch.storage.subscribers import SubscriberInput, add_subscriber
+from tests.support.databases import open_engine
 from tests.support.feeds import feed_bytes, feed_path
 from tests.support.times import TIE_BREAK, TIE_TEXT
 
@@ -70,6 +74,14 @@ def ingest(engine: Engine, copy: int | str) -> None:
         check = start_check(session, feed_path(copy).as_uri())
         result = sync_rounds(session, feed.rounds, check=check)
         finish_check(session, check, outcome="ok", rounds_in_feed=len(feed.rounds), new_count=len(result.new))
+
+
+@contextmanager
+def ingested(directory: Path, copy: int | str = 437) -> Iterator[Engine]:
+    """A SQLite database in ``directory`` holding a real feed copy's rounds, as after a first check."""
+    with open_engine(f"sqlite:///{directory / 'drawwatch.db'}") as engine:
+        ingest(engine, copy)
+        yield engine
 
 
 # A subscribers file as an operator writes one: three people, one with two channels (imports, progress).
