@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +31,8 @@ IRCC_FEED_URL = "https://www.canada.ca/content/dam/ircc/documents/json/ee_rounds
 PROJECT_URL = "https://github.com/drawwatch/drawwatch"
 # IRCC publishes rounds on weekdays, mostly 14:30-21:00 UTC (docs/feed.md): every 15 minutes then, hourly otherwise.
 DEFAULT_SCHEDULE = ("*/15 12-22 * * mon-fri", "0 * * * *")
+# A host name, IPv4 or (bracketed or not) IPv6 address: no scheme, port, path or userinfo.
+_HOST_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[?[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\]?")
 
 
 def default_database_url() -> str:
@@ -52,6 +55,11 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default_factory=default_database_url)
     feed_url: str = IRCC_FEED_URL
+    allowed_redirect_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="hosts the feed may redirect to, separated by commas; redirects to any other scheme, "
+        "host or port than DRAWWATCH_FEED_URL's are refused (and from https to http always)",
+    )
     contact: str = Field(
         default=PROJECT_URL,
         description="a URL or e-mail address put in the User-Agent so IRCC can reach the operator",
@@ -63,6 +71,14 @@ class Settings(BaseSettings):
     )
     max_rejected: int = Field(
         default=2, ge=0, description="malformed rounds skipped before the whole feed is refused"
+    )
+    max_new_rounds: int = Field(
+        default=50, ge=1, description="a feed adding more new rounds than this is held for the operator"
+    )
+    max_changed_rounds: int = Field(
+        default=10,
+        ge=0,
+        description="a feed correcting more stored rounds than this (cut-off, date …) is held for the operator",
     )
     delivery_concurrency: int = Field(default=8, ge=1, le=256, description="messages sent at once")
     delivery_batch: int = Field(default=100, ge=1, description="alerts claimed per transaction")
@@ -155,8 +171,26 @@ class Settings(BaseSettings):
     @classmethod
     def _feed_scheme(cls, value: str) -> str:
         if not value.startswith(("http://", "https://", "file://")):
-            raise ValueError(f"must be an http://, https:// or file:// URL, got {value!r}")
+            shown = value.split("://", 1)[0] + "://…" if "@" in value else value  # may hold a password
+            raise ValueError(f"must be an http://, https:// or file:// URL, got {shown!r}")
         return value
+
+    @field_validator("allowed_redirect_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_redirect_hosts")
+    @classmethod
+    def _bare_hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not _HOST_RE.fullmatch(host):
+                raise ValueError(
+                    f"must be host names separated by commas (e.g. cdn.example.org), got {host!r}"
+                )
+        return [host.strip("[]").lower() for host in value]
 
     @property
     def user_agent(self) -> str:

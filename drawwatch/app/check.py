@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from drawwatch.app.deliver import deliver_due
@@ -25,21 +26,32 @@ from drawwatch.config import Settings
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.corrections import material_changes
 from drawwatch.domain.rounds import RoundItem
+from drawwatch.domain.vocabulary import CheckOutcome, HeldStatus
+from drawwatch.scrapers.credentials import public_url
 from drawwatch.scrapers.fetch import FetchResult, fetch_feed
 from drawwatch.storage.checks import (
     finish_check,
     get_feed_state,
     record_feed_failure,
     record_feed_success,
+    record_staleness,
     start_check,
 )
-from drawwatch.storage.db import begin_write, session_scope
+from drawwatch.storage.db import (
+    DATABASE_TROUBLE_EXIT,
+    begin_write,
+    describe_database_error,
+    session_scope,
+)
+from drawwatch.storage.held import hold_feed
 from drawwatch.storage.matching import queue_corrections, queue_round_alerts
 from drawwatch.storage.models import CheckRun
 from drawwatch.storage.rounds import (
+    SyncBounds,
     SyncResult,
     count_rounds,
     first_unknown_names,
+    returning_values,
     rounds_by_ids,
     sync_rounds,
 )
@@ -81,13 +93,20 @@ class CheckSummary:
             "ambiguous": 0,
         }
     )
-    stale_feed: bool = False  # the feed lacked the newest stored round: only new rounds were taken from it
+    stale_feed: bool = False  # the feed lacked the newest stored round and brought nothing new: ignored
+    suspect_rounds: list[str] = field(default_factory=list)  # numbers far past the newest: typos, not stored
+    withdrawn_rounds: list[str] = field(default_factory=list)  # left the feed while newer rounds came
+    restored_rounds: list[str] = field(default_factory=list)  # withdrawn rounds listed again
+    held: dict[str, Any] | None = None  # the feed held for the operator: id, status, news, times_seen
     error: str | None = None
+    database_error: bool = False  # the database could not be used (locked, full, unreachable): not the feed
     seconds: float = 0.0
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.outcome == "failed" else 0
+        if self.database_error:
+            return DATABASE_TROUBLE_EXIT
+        return 1 if self.outcome in ("failed", "held") else 0
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,7 +137,8 @@ async def run_check(
     """
     started = time.perf_counter()
     url = settings.feed_url
-    check_id, validators, known_hash = await asyncio.to_thread(_begin, engine, url)
+    # Keyed by the URL without credentials, as FetchResult.url is: no password stored, none shown.
+    check_id, validators, known_hash = await asyncio.to_thread(_begin, engine, public_url(url))
     result = await fetch_feed(
         url,
         user_agent=settings.user_agent,
@@ -126,6 +146,7 @@ async def run_check(
         retry_times=settings.retry_times,
         max_rejected=settings.max_rejected,
         validators=validators,
+        allowed_redirect_hosts=settings.allowed_redirect_hosts,
     )
     summary = await asyncio.to_thread(_store, engine, settings, check_id, result, known_hash, progress)
     if deliver:
@@ -186,27 +207,52 @@ def _store(
                 content_hash = rounds_hash(result.rounds)
                 summary.outcome = "unchanged" if content_hash == known_hash else "ok"
                 if summary.outcome == "ok":
-                    _sync(session, check, result, summary, progress)
+                    bounds = SyncBounds(settings.max_new_rounds, settings.max_changed_rounds)
+                    apply_rounds(session, check, result, summary, content_hash, bounds, progress)
                 known_hash = content_hash
             _finish(session, check, result, summary, known_hash)
     except Exception as exc:  # the database failed mid-way: nothing of this check was committed
-        log.exception("storing the check failed")
+        trouble = describe_database_error(exc, engine.url)
+        if trouble is None:
+            log.exception("storing the check failed")
+        else:  # locked, full, unreachable: one line says it; the traceback (with the SQL) only at DEBUG
+            log.debug("storing the check failed", exc_info=True)
         summary.outcome = "failed"
+        summary.database_error = trouble is not None
         summary.new_rounds, summary.changed_rounds, summary.unknown_names = [], {}, []
         summary.alerts["queued"] = 0
-        summary.error = f"storing the rounds failed: {type(exc).__name__}: {exc}"
-        _record_failure(engine, check_id, result, summary.error)
+        # Never str() of a SQLAlchemy error: it holds the SQL and its parameters.
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        first = (str(reason).strip().splitlines() or [""])[0]
+        summary.error = trouble or f"storing the rounds failed: {type(reason).__name__}: {first}"
+        if not _record_failure(engine, check_id, result, summary.error):
+            summary.error += "; this failed check could not be recorded either"
     return summary
 
 
-def _sync(
+def apply_rounds(
     session: Session,
     check: CheckRun,
     result: FetchResult,
     summary: CheckSummary,
+    content_hash: str,
+    bounds: SyncBounds | None,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    sync = sync_rounds(session, result.rounds, check=check, progress=progress if check.baseline else None)
+    """Store the feed's rounds and queue what they mean, or hold the feed when it is beyond ``bounds``
+    (``None``: the operator accepted it)."""
+    sync = sync_rounds(
+        session,
+        result.rounds,
+        check=check,
+        bounds=bounds,
+        progress=progress if check.baseline else None,
+    )
+    summary.suspect_rounds = sync.suspect
+    if sync.held_reason is not None:
+        _hold(session, check, result, summary, content_hash, sync)
+        return
+    summary.withdrawn_rounds, summary.restored_rounds = sync.withdrawn, sync.restored
     # The diff step: alerts for new rounds are queued in the very transaction that stores them.
     if sync.new_ids and not check.baseline:
         new_rounds = rounds_by_ids(session, sync.new_ids)
@@ -224,15 +270,46 @@ def _sync(
     summary.unknown_names = first_unknown_names(session, [by_number[n] for n in sorted(touched)])
 
 
+def _hold(
+    session: Session,
+    check: CheckRun,
+    result: FetchResult,
+    summary: CheckSummary,
+    content_hash: str,
+    sync: SyncResult,
+) -> None:
+    assert sync.held_reason is not None
+    row, news = hold_feed(
+        session,
+        feed_url=result.url,
+        content_hash=content_hash,
+        reason=sync.held_reason,
+        rounds=result.rounds,
+        new_count=sync.would_add,
+        changed_count=sync.would_correct,
+        check_id=check.id,
+    )
+    summary.outcome = CheckOutcome.HELD
+    summary.held = {"id": row.id, "status": row.status, "news": news, "times_seen": row.times_seen}
+    if row.status == HeldStatus.REJECTED:
+        summary.error = f"the feed is the copy you rejected (held feed {row.id}); nothing was changed"
+    else:
+        summary.error = (
+            f"feed held for the operator as held feed {row.id}: {sync.held_reason}; nothing was changed "
+            "(see `drawwatch draws held`)"
+        )
+
+
 def _queue_corrections(session: Session, check: CheckRun, sync: SyncResult, summary: CheckSummary) -> None:
     """Corrections that matter: a notice to each channel told about the round, and the round alert to
     subscribers the corrected round now alerts (recent rounds only), all in this check's transaction."""
     assert check.id is not None
-    corrected = [
-        round_
-        for number, round_ in sync.changed_rounds.items()
-        if material_changes(sync.changed[number], tie_break_now=round_.tie_break)
-    ]
+    corrected = []
+    for number, round_ in sync.changed_rounds.items():
+        material = material_changes(sync.changed[number], tie_break_now=round_.tie_break)
+        assert round_.id is not None
+        if len(returning_values(session, round_.id, material, check_id=check.id)) < len(material):
+            corrected.append(round_)  # something the round never said before: news
     recent_since = utcnow() - NEWLY_ELIGIBLE_WINDOW
     for round_ in corrected:
         summary.alerts["corrections"] += queue_corrections(session, round_, revision=check.id)
@@ -258,6 +335,8 @@ def _finish(
     if summary.outcome == "failed":
         summary.consecutive_failures = record_feed_failure(session, result.url)
         return
+    if summary.outcome == CheckOutcome.HELD:
+        return  # the stored copy's validators stay: every held copy is looked at again
     state = get_feed_state(session, result.url)
     summary.recovered_after = state.consecutive_failures if state else 0
     etag, last_modified = result.etag, result.last_modified
@@ -273,6 +352,8 @@ def _finish(
         content_hash=content_hash,
         rounds_in_feed=summary.rounds_in_feed,
     )
+    if summary.outcome == "ok":
+        record_staleness(session, result.url, stale=summary.stale_feed)
 
 
 def _refusal(result: FetchResult, stored: int, max_shrink: int) -> str | None:
@@ -288,14 +369,20 @@ def _refusal(result: FetchResult, stored: int, max_shrink: int) -> str | None:
     return None
 
 
-def _record_failure(engine: Engine, check_id: int, result: FetchResult, error: str) -> None:
+def _record_failure(engine: Engine, check_id: int, result: FetchResult, error: str) -> bool:
+    """Record the failed check, waiting up to the busy timeout for a lock once more; False if that failed."""
     try:
         with session_scope(engine) as session:
             check = session.get_one(CheckRun, check_id)
             finish_check(session, check, outcome="failed", http_status=result.status, error=error)
             record_feed_failure(session, result.url)
-    except Exception:
-        log.exception("could not record the failed check either")
+    except Exception as exc:
+        if describe_database_error(exc, engine.url) is None:
+            log.exception("could not record the failed check either")
+        else:
+            log.debug("could not record the failed check either", exc_info=True)
+        return False
+    return True
 
 
 def _round_brief(item: RoundItem) -> dict[str, Any]:

@@ -13,18 +13,30 @@ What happens to a claimed alert, in order:
 Exactly-once rests on the outbox, not on this loop: rows are claimed with a lease in a short transaction
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL), sent, then marked in another short transaction guarded by the
 claim. Several ``drawwatch deliver`` processes can therefore run side by side. A process killed after claiming
-leaves the row to be claimed again when the lease ends. The one window no outbox can close is a crash after
-the provider accepted a message but before it was marked sent; it is as small as one send.
+leaves the row to be claimed again when the lease ends. The one window no outbox can close is a crash (or a
+database failure) after the provider accepted a message but before it was marked sent; it is bounded by the
+sends in flight, at most ``delivery_concurrency``:
+
+- when recording an outcome fails (the database went away, is locked or full), no further send of the batch
+  starts; the sends already under way finish and try to record theirs, and the run then fails with that
+  error. The unsent and the unrecorded rows are claimed again when their lease ends;
+- a lease that cannot cover a batch's sending is refused at start (:func:`lease_problem`): otherwise a slow
+  batch's last rows would be claimed and sent by a second sender while the first still sends them;
+- every try of one alert carries the same key (:func:`idempotency_key`): a webhook's ``Idempotency-Key``
+  header, an e-mail's ``Message-ID``, so the receiver can drop a second copy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import math
 import os
 import socket
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Final
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
@@ -33,6 +45,7 @@ from drawwatch.config import Settings
 from drawwatch.domain.categories import CATEGORY_LABELS
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.corrections import StoredChange, material_changes
+from drawwatch.domain.errors import ConfigError
 from drawwatch.domain.quiet_hours import quiet_until
 from drawwatch.notify.correction import CorrectionContext, change_line, render_correction
 from drawwatch.notify.message import AlertContext, RenderedMessage, RoundInfo
@@ -54,6 +67,50 @@ from drawwatch.storage.rounds import round_changes
 
 log = logging.getLogger("drawwatch.deliver")
 
+# What a lease must cover beyond the sends themselves: rendering, the claim and the marks (which may wait for
+# SQLite's busy timeout), and clock differences between the hosts of several senders.
+LEASE_MARGIN_SECONDS: Final = 30.0
+
+
+def lease_problem(lease_seconds: float, batch: int, concurrency: int, timeout: float) -> str | None:
+    """Why a lease of ``lease_seconds`` cannot cover one batch, or None when it can.
+
+    A batch of ``batch`` alerts goes out ``concurrency`` at a time, each send bounded by ``timeout``: its last
+    send may end ``ceil(batch / concurrency) * timeout`` seconds after the claim. A lease ending sooner (plus
+    :data:`LEASE_MARGIN_SECONDS`) lets another sender claim, and send, rows this one is still sending.
+    """
+    waves = math.ceil(batch / concurrency)
+    needed = waves * timeout + LEASE_MARGIN_SECONDS
+    if lease_seconds > needed:
+        return None
+    return (
+        f"DRAWWATCH_DELIVERY_LEASE_SECONDS ({lease_seconds:g}) is too short for a batch: "
+        f"{batch} alert(s) (DRAWWATCH_DELIVERY_BATCH) sent {concurrency} at a time "
+        f"(DRAWWATCH_DELIVERY_CONCURRENCY) take up to {waves} x {timeout:g} s (DRAWWATCH_DELIVERY_TIMEOUT), "
+        f"plus {LEASE_MARGIN_SECONDS:g} s margin: set it above {needed:g}, or send smaller batches"
+    )
+
+
+def check_lease(settings: Settings) -> None:
+    """Refuse settings whose lease cannot cover a batch (:func:`lease_problem`), as a configuration error."""
+    problem = lease_problem(
+        settings.delivery_lease_seconds,
+        settings.delivery_batch,
+        settings.delivery_concurrency,
+        settings.delivery_timeout,
+    )
+    if problem is not None:
+        raise ConfigError(problem)
+
+
+def idempotency_key(alert_id: int, created_at: datetime) -> str:
+    """The key every try of one alert carries (``drawwatch-alert-17-3f9a2c1b0d4e``): the outbox row's id, and
+    a digest of when it was queued so two databases' alert 17 differ. Letters, digits and ``-`` only, so it
+    is a valid header value and the left part of a ``Message-ID``."""
+    queued = created_at if created_at.tzinfo is not None else created_at.replace(tzinfo=UTC)
+    digest = hashlib.sha256(f"{alert_id}:{queued.astimezone(UTC).isoformat()}".encode()).hexdigest()
+    return f"drawwatch-alert-{alert_id}-{digest[:12]}"
+
 
 @dataclass
 class DeliveryStats:
@@ -64,6 +121,10 @@ class DeliveryStats:
     deferred: int = 0  # quiet hours or a rate limit: waiting, not failing
     cancelled: int = 0
     lost_claims: int = 0
+    unrecorded: int = (
+        0  # sent (or tried) but the outcome could not be stored: may go out again after the lease
+    )
+    held_back: int = 0  # claimed but not sent, because recording an outcome failed: sent after the lease
     dead_alerts: list[str] = field(default_factory=list)  # "round 437 to subscriber 12 via json://…"
     ambiguous_alerts: list[str] = field(default_factory=list)  # "alert 17: round 437 to subscriber 12 via …"
 
@@ -171,16 +232,20 @@ async def deliver_due(
 
     "Due" is judged against the start of the run, so each alert is tried at most once per run.
     """
+    check_lease(settings)
     renderer = renderer or Renderer(settings.templates_dir)
     worker = worker or worker_id()
     started = now or utcnow()
     stats = DeliveryStats()
     limit = asyncio.Semaphore(settings.delivery_concurrency)
     throttle = Throttle()
+    stop = Stop()
 
     async def one(alert: ClaimedAlert) -> DeliveryStats:
         async with limit:
-            return await _deliver_one(engine, settings, renderer, worker, alert, now, throttle)
+            if stop.error is not None:
+                return DeliveryStats(held_back=1)
+            return await _deliver_one(engine, settings, renderer, worker, alert, now, throttle, stop)
 
     while True:
         claimed = await asyncio.to_thread(_claim, engine, settings, worker, now, started)
@@ -188,6 +253,35 @@ async def deliver_due(
             return stats
         for result in await asyncio.gather(*(one(a) for a in claimed)):
             stats.add(result)
+        if stop.error is not None:
+            log.warning(
+                "delivery stopped: an outcome could not be recorded (%s: %s); %d send(s) unrecorded "
+                "(their alerts may be sent once more after the lease), %d alert(s) not sent (they wait "
+                "for the lease to end, %gs)",
+                type(stop.error).__name__,
+                _first_line(stop.error),
+                stats.unrecorded,
+                stats.held_back,
+                settings.delivery_lease_seconds,
+            )
+            raise stop.error
+
+
+@dataclass
+class Stop:
+    """The first failure to record an outcome in this run; once set, no send of the batch starts."""
+
+    error: Exception | None = None
+
+    def trip(self, error: Exception) -> None:
+        if self.error is None:
+            self.error = error
+
+
+def _first_line(error: BaseException) -> str:
+    orig = getattr(error, "orig", None)  # SQLAlchemy's DBAPI error: its text, without the SQL
+    text = str(orig if orig is not None else error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _claim(
@@ -212,11 +306,16 @@ async def _deliver_one(
     alert: ClaimedAlert,
     now: datetime | None,
     throttle: Throttle,
+    stop: Stop,
 ) -> DeliveryStats:
     stats = DeliveryStats()
     held = _hold_reason(alert, throttle, now or utcnow())
     if held is not None:
-        outcome = await asyncio.to_thread(_hold, engine, worker, alert, *held)
+        try:
+            outcome = await asyncio.to_thread(_hold, engine, worker, alert, *held)
+        except Exception as exc:  # the database failed: nothing was sent, the claim waits for its lease
+            stop.trip(exc)
+            return DeliveryStats(held_back=1)
         if outcome == "cancelled":
             stats.cancelled += 1
         elif outcome == "deferred":
@@ -229,12 +328,29 @@ async def _deliver_one(
     except ValueError as exc:  # a TemplateProblem, or data that contradicts itself (CRS edited since)
         kind = "template" if isinstance(exc, TemplateProblem) else "invalid"
         result = ChannelResult(url=redact(alert.channel_url), ok=False, status=kind, error=str(exc))
+    except Exception as exc:  # reading a correction's changes failed: the database, not the alert
+        stop.trip(exc)
+        return DeliveryStats(held_back=1)
     else:
-        (result,) = await send([alert.channel_url], message, timeout=settings.delivery_timeout)
+        if stop.error is not None:  # another send's outcome could not be recorded while this one rendered
+            return DeliveryStats(held_back=1)
+        key = idempotency_key(alert.alert_id, alert.created_at)
+        (result,) = await send([alert.channel_url], message, timeout=settings.delivery_timeout, key=key)
     resume_at = _rate_limited_until(result, settings, now or utcnow())
     if resume_at is not None:
         throttle.hold(alert.channel_url, resume_at)
-    outcome = await asyncio.to_thread(_record, engine, settings, worker, alert, result, now, resume_at)
+    try:
+        outcome = await asyncio.to_thread(_record, engine, settings, worker, alert, result, now, resume_at)
+    except Exception as exc:  # sent, but not recorded: it may go out once more after the lease
+        stop.trip(exc)
+        log.warning(
+            "alert %s via %s: %s, but its outcome could not be recorded: %s",
+            alert.alert_id,
+            result.url,
+            "sent" if result.ok else result.error or result.status,
+            _first_line(exc),
+        )
+        return DeliveryStats(unrecorded=1)
     if outcome == "sent":
         stats.sent += 1
     elif outcome == "lost":

@@ -1,15 +1,20 @@
-"""How rounds and check results read on a terminal and in JSON. One place, so every command agrees."""
+"""How rounds and check results read on a terminal and in JSON. One place, so every command agrees.
+
+The feed URL may carry credentials (``https://user:password@…``), and errors may quote it or part of it, so
+a check's result is shown only through :func:`summary_text` and :func:`summary_json`, which mask them.
+"""
 
 from __future__ import annotations
 
 import shutil
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from drawwatch.domain.categories import CATEGORY_LABELS
 from drawwatch.domain.rounds import DISTRIBUTION_BANDS
+from drawwatch.domain.secrets import masked_text, masked_url
 
 if TYPE_CHECKING:
     from drawwatch.app.check import CheckSummary
@@ -189,8 +194,32 @@ def round_detail(round_: Round, dist: PoolDistribution | None, changes: list[Rou
     return "\n".join(lines)
 
 
-def summary_text(summary: CheckSummary) -> str:
-    """The check's result for a person: the feed's news, then what happened to alerts."""
+def summary_json(summary: CheckSummary, *, feed_urls: Iterable[str] = ()) -> dict[str, Any]:
+    """The check's summary for scripts, with the passwords of its feed URL and of ``feed_urls`` (the
+    configured one, which the fetch may have stripped of its credentials) masked in every string."""
+    urls = [summary.feed_url, *feed_urls]
+    data = summary.to_json()
+    data["feed_url"] = masked_url(summary.feed_url)
+    return {key: _masked(value, urls) for key, value in data.items()}
+
+
+def _masked(value: Any, urls: list[str]) -> Any:
+    if isinstance(value, str):
+        return masked_text(value, urls)
+    if isinstance(value, dict):
+        return {key: _masked(item, urls) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, urls) for item in value]
+    return value
+
+
+def summary_text(summary: CheckSummary, *, feed_urls: Iterable[str] = ()) -> str:
+    """The check's result for a person: the feed's news, then what happened to alerts; the passwords of the
+    feed URL and of ``feed_urls`` masked (see :func:`summary_json`)."""
+    return masked_text(_summary_text(summary), [summary.feed_url, *feed_urls])
+
+
+def _summary_text(summary: CheckSummary) -> str:
     text = _feed_text(summary)
     alerts = summary.alerts
     if any(alerts.values()):
@@ -217,6 +246,8 @@ def _feed_text(summary: CheckSummary) -> str:
         if summary.http_status is None:  # nothing came back at all: offline, wrong URL, firewall
             text += "\n" + unreachable_hint(summary.feed_url)
         return text
+    if summary.outcome == "held":
+        return f"error: {summary.error}\nStored rounds were not changed and nobody was alerted."
     if summary.outcome == "not_modified":
         return "No change: the feed server answered 304 Not Modified."
     if summary.outcome == "unchanged":
@@ -240,6 +271,12 @@ def _feed_text(summary: CheckSummary) -> str:
         lines.append(f"{len(summary.changed_rounds)} round(s) corrected by IRCC:")
         for number, fields in summary.changed_rounds.items():
             lines.append(f"  #{number}: {', '.join(fields)}")
+    if summary.suspect_rounds:
+        numbers = ", ".join(f"#{n}" for n in summary.suspect_rounds[:10])
+        lines.append(f"Suspect round number(s) far past the newest stored round, not stored: {numbers}")
+    if summary.withdrawn_rounds:
+        numbers = ", ".join(f"#{n}" for n in summary.withdrawn_rounds)
+        lines.append(f"Left the feed while newer rounds came (withdrawn or renumbered): {numbers}")
     if summary.skipped_rounds:
         lines.append(f"{len(summary.skipped_rounds)} malformed round(s) skipped:")
         lines.extend(f"  {reason}" for reason in summary.skipped_rounds)
@@ -252,7 +289,7 @@ def unreachable_hint(feed_url: str) -> str:
 
     bundled = bundled_feed_path()
     lines = [
-        f"The feed could not be reached at {feed_url}. Next steps:",
+        f"The feed could not be reached at {masked_url(feed_url)}. Next steps:",
         "  - check the network, or set DRAWWATCH_FEED_URL to a URL this machine can reach;",
     ]
     if bundled is not None:

@@ -1,12 +1,16 @@
 """Reading subscribers from people: command-line values and CSV or TOML files, checked field by field.
 
-Errors name the line (CSV) or entry (TOML) and the field, and a file is taken whole or not at all. A row's
-set of notification URLs says who it is, so importing a file again updates people instead of adding them twice.
+Errors name the line (CSV; the first and last line of a row that spans several) or entry (TOML) and the
+field, and a file is taken whole or not at all. A cell is never quoted unless its shape proves it harmless
+(:func:`~drawwatch.domain.secrets.shown_value`): a cell in the wrong column may be an apprise URL or a
+password. A row's set of notification URLs says who it is, so importing a file again updates people instead
+of adding them twice.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import tomllib
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -16,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from drawwatch.domain.errors import InvalidInput
+from drawwatch.domain.secrets import shown_value, shown_values
 from drawwatch.notify.urls import ChannelError, validate_url
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.subscribers import (
@@ -29,6 +34,9 @@ from drawwatch.storage.subscribers import (
 )
 
 CSV_FIELDS = ("name", "crs", "categories", "urls", "submitted_at", "quiet_hours", "timezone")
+# The longest cell (CSV) or string (TOML) taken: far above any name, score or set of apprise URLs, far below
+# what would make a row's checks or its error slow. csv's own limit (128 KiB) would raise instead.
+MAX_CELL_CHARS = 16_384
 
 
 class FileProblem(InvalidInput):
@@ -47,9 +55,13 @@ def parse_submitted_at(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"submitted_at {text!r} is not an ISO-8601 date and time") from None
+        raise InvalidInput(
+            f"submitted_at is not an ISO-8601 date and time, got {shown_value(text)}"
+        ) from None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput(f"submitted_at {text!r} has no time zone: add Z for UTC or an offset like -04:00")
+        raise InvalidInput(
+            f"submitted_at has no time zone, got {shown_value(text)}: add Z for UTC or an offset like -04:00"
+        )
     return value.astimezone(UTC)
 
 
@@ -82,14 +94,15 @@ def subscriber_input(
         try:
             crs = int(str(crs).strip())
         except ValueError:
-            raise InvalidInput(f"crs must be a whole number, got {crs!r}") from None
+            raise InvalidInput(f"crs must be a whole number, got {shown_value(crs)}") from None
     when: datetime | None
     if isinstance(submitted_at, datetime):
         when = submitted_at.astimezone(UTC) if submitted_at.tzinfo else None
         if when is None:
             raise InvalidInput("submitted_at has no time zone: add Z for UTC or an offset")
     else:
-        when = parse_submitted_at(submitted_at) if submitted_at and str(submitted_at).strip() else None
+        text = "" if submitted_at is None else str(submitted_at)
+        when = parse_submitted_at(text) if text.strip() else None
     data = SubscriberInput(
         name=str(name).strip(),
         crs=crs,
@@ -98,11 +111,16 @@ def subscriber_input(
         submitted_at=when,
         occupations=list(occupations),
         nclc_french=nclc_french,
-        quiet_hours=(quiet_hours or "").strip() or None,
-        time_zone=(timezone or "").strip() or None,
+        quiet_hours=_stripped(quiet_hours),
+        time_zone=_stripped(timezone),
     )
     data.validate()
     return data
+
+
+def _stripped(value: object) -> str | None:
+    """An optional text field (a TOML file may give a number): stripped, or None when blank."""
+    return None if value is None else (str(value).strip() or None)
 
 
 def import_subscribers_file(
@@ -180,43 +198,102 @@ def _checked(
     return row
 
 
+def _text(path: Path, encoding: str) -> str:
+    """The file's text; an unreadable file or a byte that is not UTF-8 is one line naming where."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read the file: {exc.strerror}") from None
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InvalidInput(f"{path}: line {line} is not UTF-8 text; save the file as UTF-8") from None
+
+
+def _csv_rows(path: Path, text: str) -> list[tuple[str, list[str]]]:
+    """Every non-blank row with where it is: ``line 3``, or ``lines 3-4`` for a quoted cell that holds a
+    line break (``csv``'s ``line_num`` is a row's last line, so a row's first is one after the last row's).
+
+    csv's cell limit is lifted to the file's length for the read: cells are measured against
+    :data:`MAX_CELL_CHARS` afterwards, so an over-long one is named by its line and column.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, len(text) + 1))
+    rows: list[tuple[str, list[str]]] = []
+    try:
+        first = 1
+        for cells in reader:
+            last, first_of_row = reader.line_num, first
+            first = last + 1
+            if cells:
+                where = f"line {last}" if first_of_row == last else f"lines {first_of_row}-{last}"
+                rows.append((where, cells))
+    except csv.Error as exc:
+        raise InvalidInput(f"{path}: line {reader.line_num + 1} is not valid CSV: {exc}") from None
+    finally:
+        csv.field_size_limit(previous)
+    return rows
+
+
+def _too_long(column: str, value: object) -> str | None:
+    """A cell longer than :data:`MAX_CELL_CHARS` (a string, or one in a TOML list), named by its column."""
+    values = value if isinstance(value, list) else [value]
+    longest = max((len(v) for v in values if isinstance(v, str)), default=0)
+    if longest > MAX_CELL_CHARS:
+        return f"{column} is {longest:,} characters long, more than the {MAX_CELL_CHARS:,} a cell may hold"
+    return None
+
+
 def _csv_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip() for h in reader.fieldnames or []]
-        missing = [f for f in ("name", "crs", "urls") if f not in header]
-        if missing:
-            raise InvalidInput(
-                f"{path}: the header must be {','.join(CSV_FIELDS)} (missing: {', '.join(missing)})"
+    rows = _csv_rows(path, _text(path, "utf-8-sig"))
+    header = [h.strip() for h in rows[0][1]] if rows else []
+    missing = [f for f in ("name", "crs", "urls") if f not in header]
+    if missing:
+        raise InvalidInput(
+            f"{path}: the header must be {','.join(CSV_FIELDS)} (missing: {', '.join(missing)})"
+        )
+    unknown = [h for h in header if h not in CSV_FIELDS]
+    if unknown:
+        raise InvalidInput(
+            f"{path}: unknown column(s) {shown_values(unknown)}; expected {','.join(CSV_FIELDS)}"
+        )
+    twice = sorted({h for h in header if header.count(h) > 1})
+    if twice:
+        raise InvalidInput(f"{path}: column(s) {', '.join(twice)} appear more than once in the header")
+    entries: list[tuple[str, dict[str, Any] | str]] = []
+    for where, cells in rows[1:]:
+        row = dict(zip(header, cells, strict=False))
+        problems = [p for p in (_too_long(column, cell) for column, cell in row.items()) if p]
+        if len(cells) > len(header):
+            problems.append(
+                f"{len(cells)} cells but the header has {len(header)} columns "
+                "(a cell that holds a comma must be in double quotes)"
             )
-        unknown = [h for h in header if h not in CSV_FIELDS]
-        if unknown:
-            raise InvalidInput(
-                f"{path}: unknown column(s) {', '.join(unknown)}; expected {','.join(CSV_FIELDS)}"
+        if problems:
+            entries.append((where, "; ".join(problems)))
+            continue
+        entries.append(
+            (
+                where,
+                {
+                    "name": row.get("name", ""),
+                    "crs": row.get("crs", ""),
+                    "categories": row.get("categories", "").split(),
+                    "urls": row.get("urls", "").split(),
+                    "submitted_at": row.get("submitted_at") or None,
+                    "quiet_hours": row.get("quiet_hours") or None,
+                    "timezone": row.get("timezone") or None,
+                },
             )
-        entries: list[tuple[str, dict[str, Any] | str]] = []
-        for row in reader:
-            row = {k.strip(): (v or "") for k, v in row.items() if k}
-            entries.append(
-                (
-                    f"line {reader.line_num}",
-                    {
-                        "name": row.get("name", ""),
-                        "crs": row.get("crs", ""),
-                        "categories": row.get("categories", "").split(),
-                        "urls": row.get("urls", "").split(),
-                        "submitted_at": row.get("submitted_at") or None,
-                        "quiet_hours": row.get("quiet_hours") or None,
-                        "timezone": row.get("timezone") or None,
-                    },
-                )
-            )
-        return entries
+        )
+    return entries
 
 
 def _toml_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(_text(path, "utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"{path}: not valid TOML: {exc}") from None
     items = data.get("subscribers", data.get("subscriber"))
@@ -227,14 +304,23 @@ def _toml_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
     entries: list[tuple[str, dict[str, Any] | str]] = []
     for index, item in enumerate(items, start=1):
         where = f"subscriber {index}"
-        unknown = set(item) - set(CSV_FIELDS) if isinstance(item, dict) else set()
-        if not isinstance(item, dict) or unknown:
-            entries.append(
-                (where, f"unknown field(s) {', '.join(sorted(unknown))}" if unknown else "not a table")
-            )
+        if not isinstance(item, dict):
+            entries.append((where, "not a table"))
             continue
+        unknown = sorted(set(item) - set(CSV_FIELDS))
+        known = {key: value for key, value in item.items() if key in CSV_FIELDS}
+        problems = [p for p in (_too_long(key, value) for key, value in known.items()) if p]
+        if unknown:
+            problems.append(f"unknown field(s) {shown_values(unknown)}")
         categories = item.get("categories", [])
         urls = item.get("urls", [])
+        if not _strings(categories):
+            problems.append("categories must be a list of category keys")
+        if not _strings(urls):
+            problems.append("urls must be a list of notification URLs")  # never echoed: may hold secrets
+        if problems:
+            entries.append((where, "; ".join(problems)))
+            continue
         entries.append(
             (
                 where,
@@ -250,3 +336,8 @@ def _toml_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
             )
         )
     return entries
+
+
+def _strings(value: object) -> bool:
+    """A TOML value a list field takes: a string (split on spaces, as in CSV) or a list of strings."""
+    return isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))

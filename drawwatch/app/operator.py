@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from drawwatch.app.deliver import DeliveryStats
 from drawwatch.config import Settings
+from drawwatch.domain.secrets import masked_text, masked_url
 from drawwatch.notify.message import RenderedMessage
 from drawwatch.notify.sending import send
 
@@ -73,22 +74,64 @@ def _as_html(text: str) -> str:
     return "<br>".join(escape(line) for line in text.splitlines())
 
 
+def feed_anomalies(summary: CheckSummary) -> list[tuple[str, str]]:
+    """What a check found odd in the feed, as (subject, body) notices: told once per feed content, since
+    an unchanged copy is not looked at again and a held copy is announced only when first held."""
+    notices = []
+    if summary.held and summary.held.get("news"):
+        notices.append(
+            (
+                "drawwatch: a feed was held for you",
+                f"{summary.error}\n\nNothing stored was changed and nobody was alerted. Look at it with "
+                f"`drawwatch draws held`, then `drawwatch draws accept {summary.held['id']}` to store it "
+                f"or `drawwatch draws reject {summary.held['id']}` to discard it.",
+            )
+        )
+    if summary.suspect_rounds:
+        numbers = ", ".join(f"#{n}" for n in summary.suspect_rounds[:10])
+        notices.append(
+            (
+                "drawwatch: a suspect round number",
+                f"The feed lists {numbers}, far past the newest stored round: taken for a typo, not stored and "
+                "not alerted. Later rounds are stored as usual.",
+            )
+        )
+    if summary.withdrawn_rounds:
+        numbers = ", ".join(f"#{n}" for n in summary.withdrawn_rounds)
+        notices.append(
+            (
+                "drawwatch: rounds left the feed",
+                f"{numbers} left the feed while newer rounds came: taken as withdrawn or renumbered by IRCC. "
+                "They stay stored; copies that lack them are no longer taken for stale copies.",
+            )
+        )
+    return notices
+
+
 async def tell_operator_about_check(settings: Settings, summary: CheckSummary) -> None:
-    """Feed outages (once, when the streak reaches the threshold), recoveries, and unknown round names."""
+    """Feed outages (once, when the streak reaches the threshold), recoveries, and unknown round names.
+
+    The feed URL and the error are masked (:mod:`drawwatch.domain.secrets`): a password in the feed URL
+    must not travel to a chat service or a mailbox.
+    """
     threshold = settings.admin_failure_threshold
+    feed = masked_url(summary.feed_url)
     if summary.outcome == "failed" and summary.consecutive_failures == threshold:
+        error = masked_text(summary.error or "", [summary.feed_url, settings.feed_url])
         await tell_operator(
             settings,
             f"drawwatch: the rounds feed failed {threshold} checks in a row",
-            f"The last {threshold} checks of {summary.feed_url} failed; the latest error:\n{summary.error}\n\n"
+            f"The last {threshold} checks of {feed} failed; the latest error:\n{error}\n\n"
             "Stored rounds are untouched. You will be told once when it recovers.",
         )
     if summary.outcome != "failed" and summary.recovered_after >= threshold:
         await tell_operator(
             settings,
             "drawwatch: the rounds feed is back",
-            f"{summary.feed_url} answered again after {summary.recovered_after} failed checks.",
+            f"{feed} answered again after {summary.recovered_after} failed checks.",
         )
+    for subject, body in feed_anomalies(summary):
+        await tell_operator(settings, subject, body)
     if summary.unknown_names:
         names = "\n".join(f"- {name!r}" for name in summary.unknown_names)
         await tell_operator(

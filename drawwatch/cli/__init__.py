@@ -14,6 +14,7 @@ from drawwatch.cli.alerts import alerts, notify
 from drawwatch.cli.backtest import backtest
 from drawwatch.cli.base import Context, setup_logging
 from drawwatch.cli.check import check, deliver, health, run
+from drawwatch.cli.crs import crs
 from drawwatch.cli.db import db
 from drawwatch.cli.demo import demo
 from drawwatch.cli.eligibility import eligibility
@@ -54,6 +55,7 @@ for command in (
     alerts,
     notify,
     eligibility,
+    crs,
     db,
     report,
     demo,

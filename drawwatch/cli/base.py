@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 from pydantic import ValidationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from drawwatch.config import Settings, load_settings
@@ -33,6 +33,26 @@ class UserError(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+class DatabaseTrouble(click.ClickException):
+    """The database could not be used now (locked, disk full, server unreachable): one line, and an exit
+    status of its own, neither a failed check (1) nor a usage or configuration error (2)."""
+
+    exit_code = 3  # drawwatch.storage.db.DATABASE_TROUBLE_EXIT; not imported here, it would load SQLModel
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def _database_url(args: tuple[Any, ...]) -> str | URL | None:
+    """The database a command's :class:`Context` uses, for naming it in a message; None when unknown."""
+    for arg in args:
+        if isinstance(arg, Context):
+            if arg._engine is not None:
+                return arg._engine.url
+            return arg._settings.database_url if arg._settings is not None else None
+    return None
+
+
 def friendly_errors(func: F) -> F:
     """Turn configuration, validation and database errors into one clear line instead of a traceback."""
 
@@ -46,6 +66,11 @@ def friendly_errors(func: F) -> F:
             message = str(first["msg"]).removeprefix("Value error, ")
             raise UserError(f"invalid setting {where}: {message}") from None
         except SQLAlchemyError as exc:
+            from drawwatch.storage.db import describe_database_error
+
+            trouble = describe_database_error(exc, _database_url(args))
+            if trouble is not None:
+                raise DatabaseTrouble(trouble) from None
             raise UserError(
                 f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).strip()}"
             ) from None

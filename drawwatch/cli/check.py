@@ -9,14 +9,27 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
-from drawwatch.app.display import summary_text
+from drawwatch.app.display import summary_json, summary_text
 from drawwatch.cli.base import (
     Context,
+    DatabaseTrouble,
     friendly_errors,
     pass_ctx,
 )
-from drawwatch.config import setting_default
+from drawwatch.config import Settings, setting_default
+from drawwatch.domain.secrets import MaskingFilter, masked_text, url_secrets
+
+
+def mask_feed_secrets_in_logs(settings: Settings) -> None:
+    """Mask the feed URL's password in every log line from now on: Scrapy and Twisted quote the URL they
+    fetch (``Error downloading <GET https://user:password@…>``), and so may an exception's message."""
+    if not url_secrets(settings.feed_url):
+        return
+    masking = MaskingFilter([settings.feed_url])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(masking)
 
 
 @click.command()
@@ -32,33 +45,45 @@ def check(obj: Context, as_json: bool, no_deliver: bool) -> None:
     """Run one check: fetch the rounds feed, validate it, store new and changed rounds, queue and send alerts.
 
     Exit status: 0 when the check succeeded (with or without news), 1 when the feed could not be fetched or
-    failed validation (nothing stored is changed then), 2 for a usage or configuration error.
+    failed validation (nothing stored is changed then), 2 for a usage or configuration error, 3 when the
+    database could not be used (locked by another process past the busy timeout, disk full, unreachable).
 
     The first check records IRCC's whole history of rounds; it draws a progress bar on stderr while it
     stores them when stderr is a terminal (not with --json).
     """
     from drawwatch.app.check import run_check
+    from drawwatch.app.deliver import check_lease
     from drawwatch.app.runtime import run_on_reactor
     from drawwatch.cli.base import terminal_progress
 
+    if not no_deliver:
+        check_lease(obj.settings)  # refused before anything is fetched or stored
     settings, engine = obj.settings, obj.engine
+    mask_feed_secrets_in_logs(settings)
     holder: dict[str, Any] = {}
 
     with terminal_progress("Recording the history of rounds", enabled=not as_json) as progress:
 
         async def main() -> int:
-            summary = await run_check(settings, engine, deliver=not no_deliver, progress=progress)
+            try:
+                summary = await run_check(settings, engine, deliver=not no_deliver, progress=progress)
+            except SQLAlchemyError as exc:  # e.g. locked before the check started: friendly_errors says it
+                holder["database_error"] = exc
+                return DatabaseTrouble.exit_code
             holder["summary"] = summary
             return summary.exit_code
 
         code = run_on_reactor(main)
+    if "database_error" in holder:
+        raise holder["database_error"]
     summary = holder.get("summary")
     if summary is None:
         raise click.ClickException("the check did not complete (see the log above)")
     if as_json:
-        click.echo(json.dumps(summary.to_json(), indent=2, default=str))
+        data = summary_json(summary, feed_urls=[settings.feed_url])
+        click.echo(json.dumps(data, indent=2, default=str))
     else:
-        text = summary_text(summary)
+        text = summary_text(summary, feed_urls=[settings.feed_url])
         click.echo(text, err=summary.outcome == "failed")
     sys.exit(code)
 
@@ -81,15 +106,18 @@ def run(obj: Context, interval: float | None, report_dir: Path | None) -> None:
     expressions separated by ';'; --interval or DRAWWATCH_INTERVAL a fixed period. Delivery retries that come
     due between checks are sent every DRAWWATCH_DELIVERY_INTERVAL seconds.
     """
+    from drawwatch.app.deliver import check_lease
     from drawwatch.app.runtime import run_on_reactor
     from drawwatch.scheduler.daemon import Daemon, check_trigger, report_hook
 
     settings = obj.settings
+    mask_feed_secrets_in_logs(settings)
     root = logging.getLogger()
     if root.level == logging.INFO:  # the daemon's default; -v/-vv on the command line win over the setting
         root.setLevel(settings.log_level)
     # A bad DRAWWATCH_SCHEDULE is a ConfigError here, before the database or the reactor is touched.
     trigger = check_trigger(settings, interval)
+    check_lease(settings)  # so is a lease that cannot cover a delivery batch
     engine = obj.engine
     after = report_hook(settings, engine, report_dir) if report_dir else None
     holder: dict[str, Daemon] = {}
@@ -119,11 +147,15 @@ def run(obj: Context, interval: float | None, report_dir: Path | None) -> None:
 def health(obj: Context, max_age: float | None, as_json: bool) -> None:
     """Exit 0 when a check succeeded recently enough, 1 otherwise, and say why (for HEALTHCHECK and probes)."""
     from drawwatch.app.health import assess
+    from drawwatch.scrapers.credentials import public_url
     from drawwatch.storage.db import session_scope
 
     settings = obj.settings
-    with session_scope(obj.engine) as session:
-        report = assess(session, settings.feed_url, max_age or settings.health_max_age)
+    mask_feed_secrets_in_logs(settings)
+    with session_scope(obj.engine) as session:  # checks are keyed by the URL without credentials
+        report = assess(session, public_url(settings.feed_url), max_age or settings.health_max_age)
+    if report.last_error:  # an error stored before credentials were kept out of the fetch may quote them
+        report.last_error = masked_text(report.last_error, [settings.feed_url])
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
@@ -148,9 +180,10 @@ def deliver(obj: Context, as_json: bool) -> None:
     """
     import asyncio
 
-    from drawwatch.app.deliver import deliver_due
+    from drawwatch.app.deliver import check_lease, deliver_due
     from drawwatch.app.operator import tell_operator_about_delivery
 
+    check_lease(obj.settings)  # before the database is opened
     settings, engine = obj.settings, obj.engine
 
     async def main() -> dict[str, int]:

@@ -94,3 +94,84 @@ def rounds_show(obj: Context, number: str, as_json: bool) -> None:
             click.echo(json.dumps(data, indent=2))
         else:
             click.echo(round_detail(row, dist, changes))
+
+
+@rounds.command("held")
+@click.option("--all", "show_all", is_flag=True, help="Also feeds already accepted or rejected.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of text.")
+@pass_ctx
+@friendly_errors
+def rounds_held(obj: Context, show_all: bool, as_json: bool) -> None:
+    """Feeds held because one check would have added or corrected too many rounds.
+
+    Nothing of a held feed is stored and nobody is alerted until you accept it; `health` fails while one
+    waits. Accept it when IRCC really changed that much, reject it when the feed was broken.
+    """
+    from drawwatch.storage.db import session_scope
+    from drawwatch.storage.held import list_held
+
+    with session_scope(obj.engine) as session:
+        rows = list_held(session, status=None if show_all else "held")
+    if as_json:
+        data = [
+            {
+                "id": r.id,
+                "status": r.status,
+                "reason": r.reason,
+                "new_rounds": r.new_count,
+                "corrected_rounds": r.changed_count,
+                "rounds_in_feed": len(r.rounds),
+                "first_seen_at": iso(r.first_seen_at),
+                "last_seen_at": iso(r.last_seen_at),
+                "times_seen": r.times_seen,
+                "decided_at": iso(r.decided_at),
+            }
+            for r in rows
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    if not rows:
+        click.echo("No feed is held." if not show_all else "No feed was ever held.")
+        return
+    for r in rows:
+        click.echo(
+            f"{r.id}  {r.status:<8}  {r.reason}; {len(r.rounds)} rounds in the feed, seen {r.times_seen} "
+            f"time(s), first {r.first_seen_at:%Y-%m-%d %H:%M} UTC"
+        )
+    if any(r.status == "held" for r in rows):
+        click.echo("Decide with `drawwatch draws accept ID` or `drawwatch draws reject ID`.")
+
+
+@rounds.command("accept")
+@click.argument("held_id", metavar="ID", type=click.IntRange(min=1))
+@pass_ctx
+@friendly_errors
+def rounds_accept(obj: Context, held_id: int) -> None:
+    """Store held feed ID as a check would: its new rounds are alerted, its corrections announced."""
+    from drawwatch.app.held import NotWaiting, accept_held
+
+    try:
+        summary = accept_held(obj.engine, held_id)
+    except NotWaiting as exc:
+        raise UserError(str(exc)) from None
+    click.echo(
+        f"Accepted held feed {held_id}: {len(summary.new_rounds)} new round(s), "
+        f"{len(summary.changed_rounds)} corrected; {summary.alerts['queued']} alert(s) and "
+        f"{summary.alerts['corrections']} correction notice(s) queued (sent by the next check or "
+        "`drawwatch deliver`)."
+    )
+
+
+@rounds.command("reject")
+@click.argument("held_id", metavar="ID", type=click.IntRange(min=1))
+@pass_ctx
+@friendly_errors
+def rounds_reject(obj: Context, held_id: int) -> None:
+    """Discard held feed ID: nothing of it is stored, and the same copy served again stays refused."""
+    from drawwatch.app.held import NotWaiting, reject_held
+
+    try:
+        reject_held(obj.engine, held_id)
+    except NotWaiting as exc:
+        raise UserError(str(exc)) from None
+    click.echo(f"Rejected held feed {held_id}: nothing of it was stored.")

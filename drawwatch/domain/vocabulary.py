@@ -43,6 +43,8 @@ class CheckOutcome(StrEnum):
     NOT_MODIFIED = "not_modified"
     UNCHANGED = "unchanged"
     FAILED = "failed"
+    # The feed would change more than one check may (issue 16): kept for the operator, nothing stored changed.
+    HELD = "held"
 
 
 CHECK_OUTCOMES: Final[tuple[str, ...]] = tuple(o.value for o in CheckOutcome)
@@ -72,6 +74,17 @@ class AlertStatus(StrEnum):
 ALERT_STATUSES: Final[tuple[str, ...]] = tuple(s.value for s in AlertStatus)
 # Statuses a sender may still claim: never tried, or last try failed and a retry is scheduled.
 RETRYABLE_STATUSES: Final[tuple[str, ...]] = (AlertStatus.PENDING, AlertStatus.FAILED)
+
+
+class HeldStatus(StrEnum):
+    """A feed held for the operator: waiting (``held``), or applied or discarded by ``drawwatch draws``."""
+
+    HELD = "held"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+HELD_STATUSES: Final[tuple[str, ...]] = tuple(s.value for s in HeldStatus)
 
 
 class AlertKind(StrEnum):

@@ -4,19 +4,21 @@ A message kind is a prefix and four templates: ``{prefix}_subject.txt.j2``, ``{p
 ``{prefix}.html.j2`` and ``{prefix}_short.txt.j2`` (:meth:`Renderer.render_message`); alerts are ``alert``.
 Operators may override any template by dropping a file of the same name into their templates directory.
 Those files are edited by people who are not drawwatch developers, so they run in Jinja2's immutable
-sandbox, with ``StrictUndefined`` (a typo is an error, not a silently empty alert) and a cap on the output
-size; every template failure surfaces as :class:`TemplateProblem` naming the file and line.
+sandbox, bounded in steps, time and memory (:mod:`drawwatch.notify.sandbox`: a loop that never ends or a
+``{{ 'a'*400000000 }}`` fails that one render in well under two seconds), with ``StrictUndefined`` (a typo is
+an error, not a silently empty alert) and a cap on the output size; every template failure surfaces as
+:class:`TemplateProblem` naming the file and line.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import jinja2
 from jinja2 import (
@@ -26,12 +28,12 @@ from jinja2 import (
     StrictUndefined,
     select_autoescape,
 )
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from drawwatch.domain.categories import CATEGORY_SHORT_LABELS
 from drawwatch.domain.errors import ConfigError
 from drawwatch.domain.vocabulary import Tie
 from drawwatch.notify.message import APPLICATION_DAYS, AlertContext, RenderedMessage
+from drawwatch.notify.sandbox import BoundedSandbox, RenderLimits
 
 DEFAULT_MAX_OUTPUT_BYTES: Final = 64 * 1024
 
@@ -120,13 +122,18 @@ FILTERS: Final[Mapping[str, Any]] = {
 
 
 class Renderer:
-    """Renders alerts from drawwatch's templates, each overridable from ``templates_dir``."""
+    """Renders alerts from drawwatch's templates, each overridable from ``templates_dir``.
+
+    Each render is held to ``limits`` (:class:`~drawwatch.notify.sandbox.RenderLimits`; the defaults fit
+    alerts) and its output to ``max_output_bytes``.
+    """
 
     def __init__(
         self,
         templates_dir: str | os.PathLike[str] | None = None,
         *,
         max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
+        limits: RenderLimits | None = None,
     ) -> None:
         loaders: list[jinja2.BaseLoader] = []
         self._search_dirs: list[Path] = []
@@ -141,7 +148,8 @@ class Renderer:
         loaders.append(PackageLoader("drawwatch", "templates"))
         self._search_dirs.append(_PACKAGE_TEMPLATES)
         self.max_output_bytes = max_output_bytes
-        self.env = ImmutableSandboxedEnvironment(
+        self.env = BoundedSandbox(
+            limits=limits,
             loader=ChoiceLoader(loaders),
             undefined=StrictUndefined,
             autoescape=select_autoescape(
@@ -165,8 +173,10 @@ class Renderer:
             raise TemplateProblem(f"template {exc.name!r} not found", template=name) from exc
         size = 0
         chunks: list[str] = []
+        # Closed here, not whenever it is collected: the render's budget ends with it (notify.sandbox).
+        stream = cast("Generator[str, None, None]", template.generate(context))  # a generator, typed Iterator
         try:
-            for chunk in template.generate(context):
+            for chunk in stream:
                 size += len(chunk.encode("utf-8"))
                 if size > self.max_output_bytes:
                     raise TemplateProblem(
@@ -182,6 +192,8 @@ class Renderer:
         except Exception as exc:  # undefined names, sandbox violations, errors raised inside filters
             filename, lineno = _template_location(exc.__traceback__)
             raise self._problem(exc, filename or template.filename or template_name, lineno) from exc
+        finally:
+            stream.close()
         return "".join(chunks)
 
     def render_message(self, prefix: str, context: Mapping[str, Any]) -> RenderedMessage:
@@ -228,7 +240,12 @@ class Renderer:
 
     def _problem(self, exc: BaseException, filename: str, lineno: int | None) -> TemplateProblem:
         where = self._describe(filename) + (f", line {lineno}" if lineno else "")
-        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        if isinstance(exc, RecursionError):  # Python's own words name no template construct
+            message = (
+                "the template calls itself too deeply (a macro, include or recursive loop that never ends)"
+            )
+        else:
+            message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         return TemplateProblem(f"template {where}: {message}", template=filename, lineno=lineno)
 
 

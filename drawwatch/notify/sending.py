@@ -9,6 +9,11 @@ Each send runs with its URL's secrets masked and apprise's evidence captured
 (:mod:`drawwatch.notify.log_guard`), the message fitted to the service (:mod:`drawwatch.notify.fitting`),
 and its outcome classified (:mod:`drawwatch.notify.outcomes`); only the short WARNING-level error is ever
 returned, scrubbed like everything else.
+
+A send may carry the alert's idempotency key (``key``), the same on every try of one alert: a custom
+webhook (``json://``, ``form://``, ``xml://`` and their secure forms) gets it as the ``Idempotency-Key``
+header, an e-mail as its ``Message-ID`` (:func:`~drawwatch.notify.email_parts.message_id_for`), so a
+receiver can drop the second copy that a crash between the send and its record can cause.
 """
 
 from __future__ import annotations
@@ -18,8 +23,13 @@ from collections.abc import Sequence
 from typing import Final
 
 from apprise import Apprise, AppriseResultStatus
+from apprise.plugins.base import NotifyBase
+from apprise.plugins.custom_form import NotifyForm
+from apprise.plugins.custom_json import NotifyJSON
+from apprise.plugins.custom_xml import NotifyXML
+from apprise.plugins.email import NotifyEmail
 
-from drawwatch.notify.email_parts import plain_part
+from drawwatch.notify.email_parts import message_id, message_id_for, plain_part
 from drawwatch.notify.fitting import ChannelLimits, fit_message
 from drawwatch.notify.log_guard import SCRUBBER, scrub
 from drawwatch.notify.message import RenderedMessage
@@ -28,41 +38,67 @@ from drawwatch.notify.urls import instantiate, placeholder, redact_plugin, url_s
 
 _AMBIGUOUS_NOTE: Final = "sent, no answer (it may have arrived)"  # leads an ambiguous failure's error
 _MAX_ERROR_LEN: Final = 300
+IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
+# The plugins that POST to a URL of the operator's choosing, whose receiver can read a header of ours.
+_WEBHOOKS: Final = (NotifyJSON, NotifyForm, NotifyXML)
 
 
-async def send(urls: Sequence[str], message: RenderedMessage, *, timeout: float = 20) -> list[ChannelResult]:
+async def send(
+    urls: Sequence[str], message: RenderedMessage, *, timeout: float = 20, key: str | None = None
+) -> list[ChannelResult]:
     """Send ``message`` to every URL concurrently; one :class:`ChannelResult` per URL, in order.
 
     Never raises for a channel's failure: an unusable URL, a refused connection, an error answer or a
-    timeout is that URL's result. Nothing returned contains a secret.
+    timeout is that URL's result. Nothing returned contains a secret. ``key`` (letters, digits, ``.-``)
+    becomes the webhook's ``Idempotency-Key`` header and the e-mail's ``Message-ID``.
     """
     if timeout <= 0:
         raise ValueError("timeout must be positive")
-    return list(await asyncio.gather(*(_send_one(url, message, timeout) for url in urls)))
+    return list(await asyncio.gather(*(_send_one(url, message, timeout, key) for url in urls)))
 
 
-def send_sync(urls: Sequence[str], message: RenderedMessage, *, timeout: float = 20) -> list[ChannelResult]:
+def stamp(plugin: NotifyBase, key: str | None) -> str | None:
+    """Put ``key`` on a webhook plugin's headers (unless the URL sets that header itself); the
+    ``Message-ID`` an e-mail plugin's message must carry, else None."""
+    if key is None:
+        return None
+    if isinstance(plugin, _WEBHOOKS):
+        headers: dict[str, str] = plugin.headers
+        if not any(name.lower() == IDEMPOTENCY_HEADER.lower() for name in headers):
+            headers[IDEMPOTENCY_HEADER] = key
+        return None
+    if isinstance(plugin, NotifyEmail):
+        sender = plugin.from_addr[1] if isinstance(plugin.from_addr, (list, tuple)) else None
+        return message_id_for(key, sender if isinstance(sender, str) else None)
+    return None
+
+
+def send_sync(
+    urls: Sequence[str], message: RenderedMessage, *, timeout: float = 20, key: str | None = None
+) -> list[ChannelResult]:
     """:func:`send` for code without an event loop (the CLI, tests); refuses to run inside a running loop."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(send(urls, message, timeout=timeout))
+        return asyncio.run(send(urls, message, timeout=timeout, key=key))
     raise RuntimeError("send_sync() called from a running event loop: await send() instead")
 
 
-async def _send_one(url: str, message: RenderedMessage, timeout: float) -> ChannelResult:
+async def _send_one(url: str, message: RenderedMessage, timeout: float, key: str | None) -> ChannelResult:
     plugin = instantiate(url)
     if plugin is None:
         return ChannelResult(url=placeholder(url), ok=False, status=INVALID_STATUS, error=why_unusable(url))
 
     redacted = redact_plugin(plugin)
     secrets = url_secrets(url, plugin)
+    mail_id = stamp(plugin, key)  # after redacting: the key is no secret, but it is not part of the URL
     title, body, body_format = fit_message(ChannelLimits.of(plugin, url), message)
     # An e-mail's text/plain alternative is the rendered text template, not apprise's reduction of the HTML.
     with (
         SCRUBBER.protecting(secrets),
         SCRUBBER.capturing() as captured,
         plain_part(message.html, message.text),
+        message_id(mail_id),
     ):
         apobj = Apprise()
         apobj.add(plugin)

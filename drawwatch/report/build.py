@@ -6,8 +6,11 @@ links, and a Content-Security-Policy that would block any external request a tem
 
 Pages come from Jinja2 templates under ``templates/report/``, rendered by the alerts' sandboxed
 :class:`~drawwatch.notify.render.Renderer`, so operators override them the same way (a file of the same
-relative name in ``DRAWWATCH_TEMPLATES_DIR``). The exports are written by code, not templates: their shape is
-the contract of ``draws list --json`` and must not depend on an override.
+relative name in ``DRAWWATCH_TEMPLATES_DIR``), within the report's larger :data:`REPORT_LIMITS`. The exports
+are written by code, not templates: their shape is the contract of ``draws list --json`` and must not depend on
+an override. In ``rounds.csv`` a text cell that a spreadsheet would run as a formula (it starts with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return, e.g. a round named ``=HYPERLINK(…)``) gets a leading
+apostrophe, as OWASP advises; numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from drawwatch.app.display import round_json
 from drawwatch.domain.categories import CATEGORY_KEYS, CATEGORY_LABELS, CATEGORY_SHORT_LABELS
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.rounds import DISTRIBUTION_BANDS, SUBTOTAL_BANDS
+from drawwatch.notify.sandbox import RenderLimits
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.rounds import get_distribution, list_rounds
 
@@ -53,6 +57,16 @@ EXPORT_FIELDS: Final = ("number", "date", "name", "category", "crs", "invitation
 FEED_ID: Final = "tag:drawwatch,2015:rounds"
 ENTRY_ID: Final = "tag:drawwatch,2015:round/{number}"
 MAX_PAGE_BYTES: Final = 32 * 1024 * 1024
+# A page loops over every round (hundreds, growing by ~50 a year) and is built by the operator's command, not
+# by the daemon's delivery: room for decades of rounds, still bounded against a template that never ends.
+REPORT_LIMITS: Final = RenderLimits(
+    max_steps=2_000_000,
+    max_seconds=30.0,
+    max_size=MAX_PAGE_BYTES,
+    max_allocated=4 * MAX_PAGE_BYTES,
+)
+# Cell openings a spreadsheet takes for a formula (OWASP, "CSV Injection").
+FORMULA_OPENINGS: Final = ("=", "+", "-", "@", "\t", "\r")
 Progress = Callable[[int, int], None]  # (steps done, steps in all)
 
 # dd keys highest band first, without the subtotals (dd3, dd9) and the total (dd18): docs/feed.md.
@@ -208,7 +222,7 @@ def _write_report(
 
     step()
     pool = _pool(distribution, crs)
-    renderer = Renderer(templates_dir, max_output_bytes=MAX_PAGE_BYTES)
+    renderer = Renderer(templates_dir, max_output_bytes=MAX_PAGE_BYTES, limits=REPORT_LIMITS)
     renderer.env.filters.update(rfc3339=rfc3339, percent=_percent)
     labels = {key: CATEGORY_SHORT_LABELS.get(key, key) for key in CATEGORY_KEYS}
 
@@ -295,14 +309,25 @@ def exports_json(rounds: Iterable[Round]) -> str:
 
 
 def exports_csv(rounds: Iterable[Round]) -> str:
-    """The same rows as :func:`exports_json` as RFC 4180 CSV; a missing tie-break is an empty cell."""
+    """The same rows as :func:`exports_json` as RFC 4180 CSV; a missing tie-break is an empty cell, and a
+    text cell a spreadsheet would take for a formula is neutralised (:func:`csv_cell`)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     for round_ in rounds:
         row = round_json(round_)
-        writer.writerow({key: "" if row[key] is None else row[key] for key in EXPORT_FIELDS})
+        writer.writerow({key: csv_cell(row[key]) for key in EXPORT_FIELDS})
     return buffer.getvalue()
+
+
+def csv_cell(value: object) -> object:
+    """One CSV cell: ``None`` empty, a number as it is (``-5`` is a number, not a formula), text that starts
+    like a formula (:data:`FORMULA_OPENINGS`) behind an apostrophe so spreadsheets show it as text."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_OPENINGS):
+        return "'" + value
+    return value
 
 
 def rfc3339(value: datetime) -> str:

@@ -22,10 +22,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.engine import Engine
 
 from drawwatch.app.check import CheckSummary, run_check
-from drawwatch.app.deliver import deliver_due
+from drawwatch.app.deliver import check_lease, deliver_due
 from drawwatch.app.operator import tell_operator_about_delivery
 from drawwatch.config import Settings
 from drawwatch.domain.errors import ConfigError
+from drawwatch.storage.db import describe_database_error
 
 log = logging.getLogger("drawwatch.daemon")
 
@@ -61,7 +62,9 @@ class Daemon:
         trigger: BaseTrigger | None = None,
     ):
         """``after_check`` runs after every check that completed (it decides whether there is work for it);
-        ``trigger`` is :func:`check_trigger`'s, when the caller built it already to validate the settings."""
+        ``trigger`` is :func:`check_trigger`'s, when the caller built it already to validate the settings.
+        A lease that cannot cover a delivery batch is refused here (``drawwatch run`` checks it earlier)."""
+        check_lease(settings)
         self.settings = settings
         self.engine = engine
         self.trigger = trigger if trigger is not None else check_trigger(settings, interval)
@@ -129,8 +132,8 @@ class Daemon:
             self.checks += 1
             if self.after_check is not None:
                 await self.after_check(summary)
-        except Exception:  # never let one bad check kill the daemon
-            log.exception("check crashed; the daemon goes on")
+        except Exception as exc:  # never let one bad check kill the daemon
+            self._log_crash("check", exc)
         finally:
             self._jobs.discard(self._busy)
             self._busy = None
@@ -153,10 +156,20 @@ class Daemon:
                     stats.ambiguous,
                     stats.deferred,
                 )
-        except Exception:
-            log.exception("delivery crashed; the daemon goes on")
+        except Exception as exc:
+            self._log_crash("delivery", exc)
         finally:
             self._jobs.discard(task)
+
+    def _log_crash(self, job: str, exc: Exception) -> None:
+        """One line when the database could not be used (it may be free at the next run, which stays on
+        schedule), the traceback only at DEBUG; anything else is a bug and keeps its traceback."""
+        trouble = describe_database_error(exc, self.engine.url)
+        if trouble is None:
+            log.exception("%s crashed; the daemon goes on", job)
+            return
+        log.error("%s failed: %s; the daemon goes on", job, trouble)
+        log.debug("%s failed", job, exc_info=True)
 
 
 def report_hook(

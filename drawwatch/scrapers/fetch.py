@@ -8,6 +8,7 @@ never from logs: per-item errors do not fail a Scrapy crawl by themselves.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from scrapy import signals
@@ -16,13 +17,19 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from drawwatch.domain.rounds import FetchFailure, InvalidFeed, RejectedRound, RoundItem
+from drawwatch.scrapers.credentials import authorization_header, public_url
+from drawwatch.scrapers.middlewares import REFUSED_REDIRECT_STATUS
 from drawwatch.scrapers.settings import crawler_settings
 from drawwatch.scrapers.spiders.rounds import RoundsSpider
 
 
 @dataclass
 class FetchResult:
-    """What one poll of the feed produced. ``error`` is set when the feed must not be used."""
+    """What one poll of the feed produced. ``error`` is set when the feed must not be used.
+
+    ``url`` is the feed URL without credentials (:func:`~drawwatch.scrapers.credentials.public_url`): it is
+    shown, logged and is the key of the stored feed state.
+    """
 
     url: str
     status: int | None = None
@@ -87,23 +94,35 @@ async def fetch_feed(
     retry_times: int,
     max_rejected: int,
     validators: dict[str, str] | None = None,
+    allowed_redirect_hosts: Sequence[str] = (),
 ) -> FetchResult:
-    """Poll ``url`` once (http(s):// or file://). Must be awaited on the asyncio reactor's loop."""
+    """Poll ``url`` once (http(s):// or file://). Must be awaited on the asyncio reactor's loop.
+
+    Credentials in ``url`` are sent as a Basic ``Authorization`` header to the feed's site, never as part of
+    the URL Scrapy requests and logs. Redirects off that site are refused unless their host is in
+    ``allowed_redirect_hosts`` (:class:`~drawwatch.scrapers.middlewares.FeedSiteMiddleware`).
+    """
+    public = public_url(url)
     settings = crawler_settings(
         user_agent=user_agent,
         download_timeout=download_timeout,
         retry_times=retry_times,
         max_rejected=max_rejected,
         validators=validators,
+        feed_url=public,
+        allowed_redirect_hosts=allowed_redirect_hosts,
+        authorization=authorization_header(url),
     )
     runner = AsyncCrawlerRunner(settings)
     crawler = runner.create_crawler(RoundsSpider)
-    result = FetchResult(url=url)
+    result = FetchResult(url=public)
     collector = _Collector(crawler, result)
     started = time.perf_counter()
-    await runner.crawl(crawler, feed_url=url)
+    await runner.crawl(crawler, feed_url=public)
     result.seconds = time.perf_counter() - started
     del collector
+    if result.status is None and crawler.stats is not None:  # a refused redirect: the server did answer
+        result.status = crawler.stats.get_value(REFUSED_REDIRECT_STATUS)
     if result.error is None and result.status is None:
         reason = (crawler.stats.get_value("finish_reason") if crawler.stats else None) or "unknown"
         result.error = f"the feed was not fetched (crawl finished: {reason})"

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from drawwatch.domain.rounds import DISTRIBUTION_BANDS
+from drawwatch.domain.rounds import DISTRIBUTION_BANDS, MAX_POOL_COUNT
 
 CANADA_CA = "https://www.canada.ca"
 ROUNDS_PAGE_DIR = (
@@ -87,6 +87,9 @@ _DATETIME = re.compile(
 )
 _HAS_TIME = re.compile(r"\d{1,2}:\d{2}", re.ASCII)
 _HAS_MONTH = re.compile(r"\b(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b")
+
+CANADA_CA_HOSTS = frozenset({"www.canada.ca", "canada.ca"})
+"""The only hosts a round's link may point to: it becomes the "Details" link of every alert about it."""
 
 _HREF = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
 _CANADASITE = "/content/canadasite/"
@@ -313,27 +316,46 @@ def _infer_year(month: int, day: int, clock: time, reference: date | None) -> da
     return None
 
 
+class OffSiteLink(ValueError):
+    """A round's link that leaves www.canada.ca; the message names it (cut short)."""
+
+
 def round_url(html_anchor: str) -> str:
     """The absolute https URL of a round's page from an ``<a href='…'>`` (``drawNumberURL``, ``mitext``…).
 
     Three href styles were published: ``/en/…/express-entry-rounds/invitations-76.html`` (rounds up to #76),
     ``/en/…/invitations.html?q=229`` and ``/content/canadasite/en/…/invitations.html?q=437`` (the authoring
     path, which canada.ca serves without the ``/content/canadasite`` prefix). Relative and absolute hrefs
-    are resolved against canada.ca; HTML entities (``&amp;``) are decoded. Raises :class:`ValueError` when
-    there is no usable href (use :func:`constructed_round_url` then).
+    are resolved against canada.ca; HTML entities (``&amp;``) are decoded. The result is always
+    ``https://www.canada.ca/…``. Raises :class:`ValueError` when there is no usable href, and
+    :class:`OffSiteLink` when it leaves www.canada.ca (another host, ``canada.ca.example.org``, a port, a user
+    name, ``javascript:``), so that an alert's "Details" link never points off-site (use
+    :func:`constructed_round_url` then).
     """
     match = _HREF.search(html_anchor) if isinstance(html_anchor, str) else None
     href = html.unescape(next((g for g in match.groups() if g is not None), "")).strip() if match else ""
     if not href:
-        raise ValueError(f"no link in {html_anchor!r}")
-    parts = urlsplit(urljoin(ROUNDS_PAGE_DIR, href))
+        raise ValueError(f"no link in {_cut(html_anchor)}")
+    try:
+        parts = urlsplit(urljoin(ROUNDS_PAGE_DIR, href))
+        port = parts.port
+    except ValueError:  # an unreadable host or port ("https://[oops/", "https://www.canada.ca:x/")
+        raise OffSiteLink(f"link {_cut(href)} is not a web link on www.canada.ca") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"{href!r} in {html_anchor!r} is not a web link")
+        raise OffSiteLink(f"link {_cut(href)} is not a web link on www.canada.ca")
+    if parts.hostname not in CANADA_CA_HOSTS or port is not None or parts.username or parts.password:
+        raise OffSiteLink(f"link {_cut(href)} leaves www.canada.ca")
+    if any(char.isspace() or not char.isprintable() for char in href):
+        raise OffSiteLink(f"link {_cut(href)} holds a space or control character")
     path = parts.path
-    if path.startswith(_CANADASITE) and parts.netloc.endswith("canada.ca"):
+    if path.startswith(_CANADASITE):
         path = path[len(_CANADASITE) - 1 :]
-    scheme = "https" if parts.netloc.endswith("canada.ca") else parts.scheme
-    return urlunsplit((scheme, parts.netloc, path, parts.query, parts.fragment))
+    return urlunsplit(("https", "www.canada.ca", path, parts.query, parts.fragment))
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    """``repr(text)`` cut to ``limit`` characters, for a message."""
+    return repr(text) if len(text) <= limit else f"{text[:limit]!r}…"
 
 
 def constructed_round_url(number: str) -> str:
@@ -349,7 +371,8 @@ def parse_distribution(round: Mapping[str, object]) -> tuple[date | None, dict[s
     in anyway, not always with the round's date: #226 ran 2022-07-06 "as on July 11, 2022").
     Subtotals are checked (dd3 = dd4..dd8, dd9 = dd10..dd14, dd18 = dd1 + dd2 + dd3 + dd9 + dd15..dd17) and
     a mismatch is only a note: IRCC's own data breaks it once (#247: dd3 55,867 where dd4..dd8 add up to
-    55,687). Raises :class:`ValueError` for a missing or unreadable count, or a published distribution
+    55,687). Raises :class:`ValueError` for a missing or unreadable count, a count above
+    :data:`~drawwatch.domain.rounds.MAX_POOL_COUNT` (a typo, not a pool), or a published distribution
     without a readable date.
     """
     notes: list[str] = []
@@ -361,6 +384,8 @@ def parse_distribution(round: Mapping[str, object]) -> tuple[date | None, dict[s
             counts[key] = parse_int(cast(str, round[key]))
         except ValueError as exc:
             raise ValueError(f"{key} {exc}") from None
+        if counts[key] > MAX_POOL_COUNT:
+            raise ValueError(f"{key} {round[key]!r} is above {MAX_POOL_COUNT:,}")
     as_on_text = round.get("drawDistributionAsOn", "")
     as_on: date | None = None
     if isinstance(as_on_text, str) and not as_on_text.strip():

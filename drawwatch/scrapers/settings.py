@@ -7,9 +7,22 @@ one-shot containers and replicas, and avoids the RFC2616 policy's habit of not a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from drawwatch.config import setting_default
+
+# The only Scrapy extensions a one-request poll needs: CoreStats records the finish reason ``fetch_feed``
+# reports, CloseSpider enforces CLOSESPIDER_TIMEOUT. Naming the few that stay (instead of the many that go)
+# keeps any extension a later Scrapy adds off too. Those left out watch long crawls (LogStats, MemoryUsage,
+# MemoryDebugger, AutoThrottle, LogCount), export or persist items (FeedExporter, SpiderState), or open a way
+# into the process: the telnet console, and RemoteControl, an HTTP server on 127.0.0.1 that runs the Python
+# code sent to it (and imports aiohttp for it). Their *_ENABLED settings are off as well, should a project
+# setting ever bring one back.
+EXTENSIONS_NEEDED = {
+    "scrapy.extensions.corestats.CoreStats": 0,
+    "scrapy.extensions.closespider.CloseSpider": 0,
+}
 
 DEFAULTS: dict[str, Any] = {
     "BOT_NAME": "drawwatch",
@@ -26,11 +39,21 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408, 429],
     "HTTPERROR_ALLOWED_CODES": [304],
     "COOKIES_ENABLED": False,
+    "EXTENSIONS_BASE": EXTENSIONS_NEEDED,
     "TELNETCONSOLE_ENABLED": False,
+    "REMOTE_CONTROL_ENABLED": False,
+    "MEMUSAGE_ENABLED": False,
+    "MEMDEBUG_ENABLED": False,
+    "AUTOTHROTTLE_ENABLED": False,
+    "LOGSTATS_INTERVAL": 0,
     "HTTPCACHE_ENABLED": False,
     "LOG_ENABLED": True,
     "LOG_LEVEL": "WARNING",
-    "DOWNLOADER_MIDDLEWARES": {"drawwatch.scrapers.middlewares.ConditionalRequestMiddleware": 560},
+    "DOWNLOADER_MIDDLEWARES": {
+        # Before RobotsTxtMiddleware (100): a refused redirect's host is not even asked for its robots.txt.
+        "drawwatch.scrapers.middlewares.FeedSiteMiddleware": 90,
+        "drawwatch.scrapers.middlewares.ConditionalRequestMiddleware": 560,
+    },
     "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     "DEFAULT_REQUEST_HEADERS": {
         "Accept": "application/json, */*;q=0.1",
@@ -39,6 +62,11 @@ DEFAULTS: dict[str, Any] = {
     # Setting names of our own, read by our middleware and spider.
     "DRAWWATCH_VALIDATORS": {},
     "DRAWWATCH_MAX_REJECTED": setting_default("max_rejected"),
+    "DRAWWATCH_FEED_URL": "",  # without credentials (drawwatch.scrapers.credentials)
+    "DRAWWATCH_ALLOWED_REDIRECT_HOSTS": [],
+    # The feed URL's credentials as a header value. A name Scrapy does not know: its "Overridden settings" log
+    # line lists only its own settings (HTTPAUTH_PASS would be printed there).
+    "DRAWWATCH_FEED_AUTHORIZATION": None,
 }
 
 
@@ -49,8 +77,14 @@ def crawler_settings(
     retry_times: int,
     max_rejected: int,
     validators: dict[str, str] | None = None,
+    feed_url: str = "",
+    allowed_redirect_hosts: Sequence[str] = (),
+    authorization: str | None = None,
 ) -> dict[str, Any]:
-    """The settings for one poll: defaults plus the operator's choices and the stored validators."""
+    """The settings for one poll: defaults plus the operator's choices and the stored validators.
+
+    ``feed_url`` is the public URL (no credentials), ``authorization`` the header its credentials make.
+    """
     settings = dict(DEFAULTS)
     settings.update(
         USER_AGENT=user_agent,
@@ -59,5 +93,8 @@ def crawler_settings(
         CLOSESPIDER_TIMEOUT=max(60, int(download_timeout * (retry_times + 1) * 2 + 30)),
         DRAWWATCH_VALIDATORS=dict(validators or {}),
         DRAWWATCH_MAX_REJECTED=max_rejected,
+        DRAWWATCH_FEED_URL=feed_url,
+        DRAWWATCH_ALLOWED_REDIRECT_HOSTS=list(allowed_redirect_hosts),
+        DRAWWATCH_FEED_AUTHORIZATION=authorization,
     )
     return settings

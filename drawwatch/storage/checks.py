@@ -130,3 +130,16 @@ def last_successful_check(session: Session, *, feed_url: str | None = None) -> C
         stmt = stmt.where(CheckRun.feed_url == feed_url)
     stmt = stmt.order_by(col(CheckRun.started_at).desc(), col(CheckRun.id).desc()).limit(1)
     return session.exec(stmt).first()
+
+
+def record_staleness(session: Session, url: str, *, stale: bool) -> None:
+    """Start (or keep) the stale streak of ``url`` when its copy lacked the newest stored round; end it
+    otherwise. ``health`` fails when the streak outlasts its limit: the watcher is then blind."""
+    state = get_feed_state(session, url)
+    if state is None:
+        return
+    if stale and state.stale_since is None:
+        state.stale_since = utcnow()
+    elif not stale:
+        state.stale_since = None
+    session.add(state)

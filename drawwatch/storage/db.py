@@ -6,21 +6,36 @@ connect event and the PostgreSQL pool is per engine, so engines built ad hoc wou
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session, create_engine
 
 from drawwatch.domain.errors import StorageError
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+# How long a SQLite statement waits for another process's write lock before failing with "database is
+# locked": long enough for any write drawwatch makes, short enough that a stuck lock is reported, not hung
+# on. The test suite shortens it through DRAWWATCH_TEST_SQLITE_BUSY_TIMEOUT_MS (not a setting).
+BUSY_TIMEOUT_VARIABLE = "DRAWWATCH_TEST_SQLITE_BUSY_TIMEOUT_MS"
+_TEST_BUSY_TIMEOUT = os.environ.get(BUSY_TIMEOUT_VARIABLE, "").strip()
+SQLITE_BUSY_TIMEOUT_MS = int(_TEST_BUSY_TIMEOUT) if _TEST_BUSY_TIMEOUT.isdigit() else 10_000
+# The exit status of a command that could not use the database (locked, disk full, server unreachable):
+# 1 is a failed check and 2 a usage or configuration error (README, "Using it").
+DATABASE_TROUBLE_EXIT = 3
+# A new SQLite file (and its -wal/-shm files, which SQLite creates with the database file's mode) holds
+# subscribers' notification URLs with their tokens: only its owner may read it. So may the directory, when
+# drawwatch creates it.
+NEW_FILE_MODE = 0o600
+NEW_DIR_MODE = 0o700
 PG_CONNECT_TIMEOUT_S = 10
 # ON CONFLICT … RETURNING, which every upsert here uses, needs SQLite 3.35.
 MIN_SQLITE = (3, 35, 0)
@@ -55,8 +70,10 @@ def sqlite_file(url: str | URL) -> Path | None:
 def make_engine(url: str, *, create_dir: bool | None = None) -> Engine:
     """Build the process's engine for a ``sqlite:///path`` or ``postgresql+psycopg://…`` URL.
 
-    SQLite gets WAL (readers never block the writer), a busy timeout (concurrent writers wait instead of
-    failing with "database is locked") and enforced foreign keys. Its file's directory is created when
+    SQLite gets WAL (readers never block the writer), a bounded busy timeout (concurrent writers wait up to
+    :data:`SQLITE_BUSY_TIMEOUT_MS` instead of failing at once with "database is locked"; then
+    :func:`describe_database_error` says so in one line) and enforced foreign keys; a new file is created
+    0600 and a directory it creates 0700. Its file's directory is created when
     ``create_dir`` is true; when false, a missing directory is a :class:`StorageError` (a typo in the path
     should not quietly start an empty database somewhere else). The caller knows whether the URL is the
     default location (the user data directory, which may not exist yet) and says so; None, for callers that
@@ -93,7 +110,8 @@ def _sqlite_engine(url: URL, shown: str, *, create_dir: bool) -> Engine:
     path = sqlite_file(url)
     if path is not None and create_dir:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # mode applies to the last directory only (the one named for drawwatch); existing ones stay.
+            os.makedirs(path.parent, mode=NEW_DIR_MODE, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create the directory for {shown!r}: {exc}") from exc
     elif path is not None and not path.parent.is_dir():
@@ -102,19 +120,108 @@ def _sqlite_engine(url: URL, shown: str, *, create_dir: bool) -> Engine:
             f"DRAWWATCH_DATABASE_URL: the directory {path.parent} of {shown!r} {problem} "
             "(check the path, or create the directory first)"
         )
-    engine = create_engine(url, connect_args={"check_same_thread": False})
+    # sqlite3's own timeout covers the connect itself, before the busy_timeout pragma below runs.
+    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    engine = create_engine(url, connect_args=connect_args)
+    if path is not None:
+        event.listen(engine, "do_connect", _private_file(path))
     event.listen(engine, "connect", _sqlite_on_connect)
     return engine
+
+
+def _private_file(path: Path) -> Any:
+    """A ``do_connect`` hook that creates a missing database file 0600 before SQLite would make it 0644."""
+
+    def create(*_: Any) -> None:
+        # OSError: it exists (its mode is kept), or cannot be made (SQLite then says why).
+        with suppress(OSError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, NEW_FILE_MODE))
+
+    return create
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: the next one may wait
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
+
+
+# Less free space than this on the database's file system makes a "disk I/O error" a full disk.
+DISK_FULL_BYTES = 1 << 20
+# What SQLite says (sqlite3's message) → what the operator reads; {where} is the file, {waited} the timeout.
+_SQLITE_TROUBLE = (
+    ("database is locked", "the database is locked by another process (waited {waited} s): {where}"),
+    ("database table is locked", "the database is locked by another process (waited {waited} s): {where}"),
+    ("database or disk is full", "the disk holding the database is full: {where}"),
+    ("disk i/o error", "disk I/O error on the database (is its disk full or failing?): {where}"),
+    ("unable to open database file", "cannot open the database file: {where}"),
+    ("readonly database", "the database is read-only for this user (check its permissions): {where}"),
+    ("file is not a database", "the database file is damaged or not a SQLite database: {where}"),
+    ("malformed", "the database file is damaged or not a SQLite database: {where}"),
+)
+
+
+def describe_database_error(exc: BaseException, url: str | URL | None = None) -> str | None:
+    """One line saying why the database could not be used (locked, disk full, server unreachable), or None
+    when ``exc`` is no such trouble (a bug, a constraint): callers keep their handling for those.
+
+    Never the SQL or its parameters (SQLAlchemy's ``str(exc)`` holds both); for PostgreSQL the URL without
+    its password and the driver's first line, which names the host.
+    """
+    orig: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    if isinstance(orig, sqlite3.Error):
+        message = str(orig).lower()
+        where = _where(url)
+        waited = f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g}"
+        if "disk i/o error" in message and _disk_full(url):
+            message = "database or disk is full"  # what a WAL write that found no space often reports
+        for needle, line in _SQLITE_TROUBLE:
+            if needle in message:
+                return line.format(where=where, waited=waited)
+        return None
+    if type(orig).__module__.split(".")[0] == "psycopg" and _is_operational(orig):
+        first = (str(orig).strip().splitlines() or ["no answer"])[0]
+        if url is None:
+            return f"cannot use the PostgreSQL database: {first}"
+        password = _password(url)
+        if password:  # libpq does not echo it; this makes sure of it
+            first = first.replace(password, "***")
+        return f"cannot use the database {redact_url(url)}: {first}"
+    return None
+
+
+def _password(url: str | URL) -> str | None:
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError, TypeError):
+        return None
+    return str(password) if password else None
+
+
+def _is_operational(error: BaseException) -> bool:
+    import psycopg
+
+    return isinstance(error, psycopg.OperationalError)
+
+
+def _disk_full(url: str | URL | None) -> bool:
+    """Whether the file system holding the SQLite file has (almost) no space left."""
+    path = sqlite_file(url) if url is not None else None
+    try:
+        return path is not None and shutil.disk_usage(path.parent).free < DISK_FULL_BYTES
+    except OSError:
+        return False
+
+
+def _where(url: str | URL | None) -> str:
+    if url is None:
+        return "the SQLite database"
+    path = sqlite_file(url)
+    return str(path) if path is not None else redact_url(url)
 
 
 def _postgres_engine(url: URL) -> Engine:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint, literal_column
 from sqlalchemy.dialects.postgresql import JSONB
@@ -16,9 +17,14 @@ from sqlmodel import Field, SQLModel
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.vocabulary import (
     ALERT_STATUSES,
+    HELD_STATUSES,
     MAX_CRS,
     RETRYABLE_STATUSES,
 )
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
 
 
 class CheckRun(SQLModel, table=True):
@@ -72,6 +78,9 @@ class Round(SQLModel, table=True):
     first_seen_at: dt.datetime = Field(default_factory=utcnow)
     first_seen_check_id: int | None = Field(default=None, foreign_key="check_run.id")
     updated_at: dt.datetime = Field(default_factory=utcnow)
+    # Set when the round left the feed while newer rounds kept coming (withdrawn or renumbered by IRCC):
+    # such a round no longer proves a feed that lacks it stale. Cleared if it comes back.
+    withdrawn_at: dt.datetime | None = None
 
 
 class PoolDistribution(SQLModel, table=True):
@@ -120,6 +129,33 @@ class FeedState(SQLModel, table=True):
     last_checked_at: dt.datetime = Field(default_factory=utcnow)
     last_success_at: dt.datetime | None = None
     consecutive_failures: int = 0
+    # Since when every copy lacked the newest stored round (a stale CDN copy, or the watcher blind).
+    stale_since: dt.datetime | None = None
+
+
+class HeldFeed(SQLModel, table=True):
+    """A feed that would have changed more than one check may, kept with its rounds until the operator
+    accepts or rejects it (``drawwatch draws held``). One row per distinct content."""
+
+    __tablename__ = "held_feed"
+    __table_args__ = (CheckConstraint(f"status IN ({_sql_list(HELD_STATUSES)})", name="ck_held_feed_status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_url: str = Field(sa_column=Column(Text, nullable=False))
+    content_hash: str = Field(unique=True, max_length=64)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    new_count: int = 0
+    changed_count: int = 0
+    # The parsed rounds, as RoundItem JSON: what accepting the feed stores.
+    rounds: list[dict[str, Any]] = Field(
+        sa_column=Column(JSON().with_variant(JSONB(), "postgresql"), nullable=False)
+    )
+    status: str = Field(default="held", max_length=16, index=True)
+    check_id: int | None = Field(default=None, foreign_key="check_run.id")
+    first_seen_at: dt.datetime = Field(default_factory=utcnow)
+    last_seen_at: dt.datetime = Field(default_factory=utcnow)
+    times_seen: int = 1
+    decided_at: dt.datetime | None = None
 
 
 # --- subscribers and the alert outbox ------------------------------------------------------------------
@@ -128,10 +164,6 @@ class FeedState(SQLModel, table=True):
 def new_unsubscribe_token() -> str:
     """An unguessable URL-safe token (32 characters) that identifies a subscriber in unsubscribe links."""
     return secrets.token_urlsafe(24)
-
-
-def _sql_list(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{value}'" for value in values)
 
 
 class Subscriber(SQLModel, table=True):

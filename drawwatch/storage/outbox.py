@@ -143,7 +143,8 @@ def claim_due(
 
     Due: pending or failed, ``next_attempt_at`` reached, and not under someone else's unexpired lease.
     Commit right after (a short transaction), then send, then :func:`mark_sent` / :func:`mark_failed`;
-    the lease must outlast a batch's sending, or a slow send may be taken over and sent twice.
+    the lease must outlast a batch's sending, or a slow send may be taken over and sent twice
+    (:func:`drawwatch.app.deliver.lease_problem` refuses settings under which it cannot).
     """
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")

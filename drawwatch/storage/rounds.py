@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
 from drawwatch.domain.clock import utcnow
+from drawwatch.domain.corrections import material_changes
 from drawwatch.domain.rounds import RoundItem, number_sort_key
 from drawwatch.storage.db import begin_write
 from drawwatch.storage.models import CheckRun, PoolDistribution, Round, RoundChange
@@ -68,8 +69,31 @@ class SyncResult:
     changed_rounds: dict[str, Round] = field(default_factory=dict)  # the corrected rows, as now stored
     unchanged: int = 0
     distributions_written: int = 0
-    # The feed lacks the newest stored round: an old (CDN) copy, whose differences are not corrections.
+    # The feed lacks the newest stored round and brings nothing new: an old (CDN) copy, whose differences
+    # are not corrections.
     stale: bool = False
+    # New numbers far past the newest stored round ("#4380" for #438): not stored, never a yardstick.
+    suspect: list[str] = field(default_factory=list)
+    # Stored rounds newer than everything in a feed that brings new rounds: withdrawn or renumbered by IRCC.
+    withdrawn: list[str] = field(default_factory=list)
+    restored: list[str] = field(default_factory=list)  # withdrawn rounds the feed lists again
+    # Set when the feed would change more than the bounds allow: then nothing at all was written.
+    held_reason: str | None = None
+    would_add: int = 0  # new rounds the feed brings (also when held)
+    would_correct: int = 0  # stored rounds with a material correction (also when held)
+
+
+@dataclass(frozen=True)
+class SyncBounds:
+    """How much one check may change; a feed beyond either bound is held for the operator (issue 16)."""
+
+    max_new: int
+    max_changed: int
+
+
+# A new round number more than this past the newest stored one is a typo ("#4380"), not a round: IRCC numbers
+# rounds one by one, and even a watcher that was off for a year has not missed this many.
+MAX_NUMBER_JUMP = 60
 
 
 def sync_rounds(
@@ -77,15 +101,19 @@ def sync_rounds(
     items: Sequence[RoundItem],
     *,
     check: CheckRun,
+    bounds: SyncBounds | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SyncResult:
     """Store a validated batch of rounds: insert unknown numbers, update corrected ones, delete nothing.
 
     New rows carry ``check.baseline`` and ``check.id``. A number appearing twice in ``items`` is taken from
-    its first occurrence. Does not commit: the caller's transaction also holds the check row and, later,
-    the alerts queued for the new rounds, so they become visible together. ``progress``, when given, is
-    told ``(rounds stored or compared, rounds in all)`` as the work goes (new rounds are then inserted
-    :data:`PROGRESS_CHUNK` at a time), e.g. to draw a bar while the first check records the whole history.
+    its first occurrence. Everything is decided before anything is written, so a feed beyond ``bounds``
+    (more new rounds, or more materially corrected ones, than one check may bring) writes nothing and
+    comes back with ``held_reason``. Does not commit: the caller's transaction also holds the check row
+    and, later, the alerts queued for the new rounds, so they become visible together. ``progress``, when
+    given, is told ``(rounds stored or compared, rounds in all)`` as the work goes (new rounds are then
+    inserted :data:`PROGRESS_CHUNK` at a time), e.g. to draw a bar while the first check records the whole
+    history.
     """
     if check.id is None:
         raise ValueError("the check must be flushed (have an id) before its rounds are stored")
@@ -99,57 +127,55 @@ def sync_rounds(
     batch = dict(sorted(batch.items(), key=lambda pair: number_sort_key(pair[0])))
     now = utcnow()
     begin_write(session)
-    newest = session.exec(
-        select(Round.number_int, Round.number_suffix).order_by(*NEWEST_FIRST).limit(1)
-    ).first()
-    if newest is not None and number_sort_key(next(reversed(batch))) < tuple(newest):
-        result.stale = True
-        # A stale copy would "correct" rounds back to their old figures (and forth when the fresh copy
-        # returns), each time telling subscribers: only rounds it adds are taken from it.
-        batch = {number: item for number, item in batch.items() if number_sort_key(number) > tuple(newest)}
+    stored = _load_rounds(session, batch)
+    newest = _newest_current(session)
+    missing = [number for number in batch if number not in stored]
+    if newest is not None:
+        result.suspect = _suspect_numbers(missing, newest)
+        missing = [number for number in missing if number not in result.suspect]
+        batch = {number: item for number, item in batch.items() if number not in result.suspect}
         if not batch:
             return result
+        if newest.number not in batch and not missing:
+            # A stale copy would "correct" rounds back to their old figures (and forth when the fresh copy
+            # returns), each time telling subscribers: take nothing from it.
+            result.stale = True
+            return result
+    diffs = _diffs(stored, batch)
+    result.would_add = len(missing)
+    result.would_correct = sum(
+        1
+        for number, changes in diffs.items()
+        if material_changes(changes, tie_break_now=batch[number].tie_break)
+    )
+    if bounds is not None and not check.baseline:
+        result.held_reason = _beyond(bounds, result.would_add, result.would_correct)
+        if result.held_reason:
+            return result
+    feed_newest = number_sort_key(next(reversed(batch)))
+    if newest is not None and missing and number_sort_key(newest.number) > feed_newest:
+        result.withdrawn = _withdraw_newer_than(session, feed_newest, now)
+    result.restored = [number for number, round_ in stored.items() if round_.withdrawn_at is not None]
+    for number in result.restored:
+        stored[number].withdrawn_at = None
     result.distributions_written = _sync_distributions(session, batch.values(), now)
 
-    stored = _load_rounds(session, batch)
-    missing = [item for number, item in batch.items() if number not in stored]
     if missing:
-        stmt = (
-            _dialect_insert(session, Round)
-            .on_conflict_do_nothing(index_elements=["number"])
-            .returning(col(Round.id), col(Round.number))
-        )
-        rows = [_new_row(item, check, now) for item in missing]
-        step = PROGRESS_CHUNK if progress is not None else len(rows)
-        inserted: dict[str, int] = {}
-        for start in range(0, len(rows), step):
-            chunk = rows[start : start + step]
-            inserted.update({number: draw_id for draw_id, number in session.exec(stmt, params=chunk)})
-            if progress is not None:
-                progress(start + len(chunk), len(batch))
-        result.new = [number for number in batch if number in inserted]
-        result.new_ids = [inserted[number] for number in result.new]
-        # Numbers another check inserted since we looked: theirs now, compare like any stored round.
-        lost = [item.number for item in missing if item.number not in inserted]
-        if lost:
-            stored.update(_load_rounds(session, lost))
+        _insert(session, batch, missing, check, now, result, stored, progress)
+        # Numbers another check inserted since we looked are compared like any stored round.
+        diffs.update(_diffs({n: stored[n] for n in missing if n in stored}, batch))
 
     audit: list[RoundChange] = []
     compared = sorted(stored.items(), key=lambda pair: number_sort_key(pair[0]))
     for done, (number, round_) in enumerate(compared, len(batch) - len(compared) + 1):
         if progress is not None and (done % PROGRESS_CHUNK == 0 or done == len(batch)):
             progress(done, len(batch))
-        item = batch[number]
-        diffs = [
-            FieldChange(name, getattr(round_, name), getattr(item, name))
-            for name in COMPARED_FIELDS
-            if getattr(round_, name) != getattr(item, name)
-        ]
-        if not diffs:
+        changes = diffs.get(number, [])
+        if not changes:
             result.unchanged += 1
             continue
         assert round_.id is not None  # loaded from the table
-        for diff in diffs:
+        for diff in changes:
             setattr(round_, diff.field, diff.new)
             audit.append(
                 RoundChange(
@@ -162,11 +188,106 @@ def sync_rounds(
                 )
             )
         round_.updated_at = now
-        result.changed[number] = diffs
+        result.changed[number] = changes
         result.changed_rounds[number] = round_
     session.add_all(audit)
     session.flush()  # surface constraint errors here, not at the caller's commit
     return result
+
+
+@dataclass(frozen=True)
+class _Newest:
+    number: str
+
+
+def _newest_current(session: Session) -> _Newest | None:
+    """The newest stored round that is not withdrawn: the yardstick of a stale copy."""
+    number = session.exec(
+        select(Round.number).where(col(Round.withdrawn_at).is_(None)).order_by(*NEWEST_FIRST).limit(1)
+    ).first()
+    return _Newest(number) if number is not None else None
+
+
+def _suspect_numbers(missing: Sequence[str], newest: _Newest) -> list[str]:
+    """New numbers that jump more than :data:`MAX_NUMBER_JUMP` past the newest round taken so far.
+
+    Walked oldest first, so a run of real rounds after an outage (438, 439, … 460) raises the yardstick
+    as it goes, while "4380" beside them stays a suspect.
+    """
+    top = number_sort_key(newest.number)[0]
+    suspect = []
+    for number in missing:  # oldest → newest
+        value = number_sort_key(number)[0]
+        if value > top + MAX_NUMBER_JUMP:
+            suspect.append(number)
+        else:
+            top = max(top, value)
+    return suspect
+
+
+def _diffs(stored: dict[str, Round], batch: dict[str, RoundItem]) -> dict[str, list[FieldChange]]:
+    diffs: dict[str, list[FieldChange]] = {}
+    for number, round_ in stored.items():
+        item = batch[number]
+        changes = [
+            FieldChange(name, getattr(round_, name), getattr(item, name))
+            for name in COMPARED_FIELDS
+            if getattr(round_, name) != getattr(item, name)
+        ]
+        if changes:
+            diffs[number] = changes
+    return diffs
+
+
+def _beyond(bounds: SyncBounds, new: int, corrected: int) -> str | None:
+    if new > bounds.max_new:
+        return f"the feed adds {new} new rounds (at most {bounds.max_new} at once)"
+    if corrected > bounds.max_changed:
+        return f"the feed corrects {corrected} stored rounds (at most {bounds.max_changed} at once)"
+    return None
+
+
+def _withdraw_newer_than(session: Session, key: tuple[int, str], now: dt.datetime) -> list[str]:
+    number_int, suffix = key
+    newer = or_(
+        col(Round.number_int) > number_int,
+        and_(col(Round.number_int) == number_int, col(Round.number_suffix) > suffix),
+    )
+    rows = list(session.exec(select(Round).where(newer, col(Round.withdrawn_at).is_(None))))
+    for round_ in rows:
+        round_.withdrawn_at = now
+    return sorted((round_.number for round_ in rows), key=number_sort_key)
+
+
+def _insert(
+    session: Session,
+    batch: dict[str, RoundItem],
+    missing: list[str],
+    check: CheckRun,
+    now: dt.datetime,
+    result: SyncResult,
+    stored: dict[str, Round],
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    stmt = (
+        _dialect_insert(session, Round)
+        .on_conflict_do_nothing(index_elements=["number"])
+        .returning(col(Round.id), col(Round.number))
+    )
+    rows = [_new_row(batch[number], check, now) for number in missing]
+    step = PROGRESS_CHUNK if progress is not None else len(rows)
+    inserted: dict[str, int] = {}
+    for start in range(0, len(rows), step):
+        chunk = rows[start : start + step]
+        inserted.update({number: draw_id for draw_id, number in session.exec(stmt, params=chunk)})
+        if progress is not None:
+            progress(start + len(chunk), len(batch))
+    result.new = [number for number in batch if number in inserted]
+    result.new_ids = [inserted[number] for number in result.new]
+    # Numbers another check inserted since we looked: theirs now, compare like any stored round.
+    lost = [number for number in missing if number not in inserted]
+    if lost:
+        stored.update(_load_rounds(session, lost))
 
 
 def _sync_distributions(session: Session, items: Iterable[RoundItem], now: dt.datetime) -> int:
@@ -252,6 +373,24 @@ def _encode(value: Any) -> str:
 
 
 # --- queries -------------------------------------------------------------------------------------------
+
+
+def returning_values(session: Session, draw_id: int, changes: Sequence[Any], *, check_id: int) -> list[Any]:
+    """The ``changes`` (recorded by check ``check_id``) that only bring a field back to a value the round
+    held before: two copies served alternately flip a round to and fro, and a value once announced is not
+    news again (at most one notice per real change)."""
+    fields = {change.field for change in changes}
+    earlier = session.exec(
+        select(RoundChange.field, RoundChange.old_value, RoundChange.new_value).where(
+            RoundChange.draw_id == draw_id,
+            col(RoundChange.field).in_(fields),
+            col(RoundChange.check_id) != check_id,
+        )
+    ).all()
+    seen: dict[str, set[str]] = {}
+    for name, old, new in earlier:
+        seen.setdefault(name, set()).update((old, new))
+    return [change for change in changes if _encode(change.new) in seen.get(change.field, set())]
 
 
 def count_rounds(session: Session) -> int:

@@ -1,16 +1,18 @@
 """Slow and throttling services end to end: Telegram's 429 ``retry_after`` is waited out by the daemon and
 the message arrives once; a webhook that accepts a request but answers after the timeout is *ambiguous*:
-never resent by drawwatch itself, reported to the operator, resent only on ``alerts retry``.
+never resent by drawwatch itself, reported to the operator, resent only on ``alerts retry``; and a lease
+that cannot cover a batch is refused before anything is touched (the faults themselves: test_delivery_kills).
 """
 
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.stack import Stack
-from tests.support.commands import daemon
+from tests.support.commands import daemon, drawwatch
 from tests.support.feeds import feed_bytes
 
 # What is tested here is the channel and delivery layers; the outbox rows they move are tested on both
@@ -73,3 +75,24 @@ def test_an_answer_after_the_timeout_is_ambiguous_and_not_resent(stack: Stack) -
     assert stack.run("deliver", "--json").json()["sent"] == 1
     assert len(stack.hook.requests.wait_for(2)) == 2
     assert stack.run("alerts", "retry", str(alert["id"])).code == 1  # sent now: nothing to retry
+
+
+@pytest.mark.parametrize("command", [("deliver",), ("run", "--interval", "60"), ("check", "--json")])
+def test_a_lease_too_short_for_a_batch_is_refused_at_start(
+    database_url: str, command: tuple[str, ...]
+) -> None:
+    env = {
+        "DRAWWATCH_DATABASE_URL": database_url,
+        "DRAWWATCH_FEED_URL": "file:///nonexistent/feed.json",
+        "DRAWWATCH_DELIVERY_LEASE_SECONDS": "120",  # 100 alerts, 8 at a time: 13 x 20 s + 30 s = 290 s
+    }
+    refused = drawwatch(*command, env=env, timeout=60)
+
+    assert refused.code == 2
+    assert refused.stdout == ""
+    assert refused.stderr.splitlines() == [
+        "error: DRAWWATCH_DELIVERY_LEASE_SECONDS (120) is too short for a batch: 100 alert(s) "
+        "(DRAWWATCH_DELIVERY_BATCH) sent 8 at a time (DRAWWATCH_DELIVERY_CONCURRENCY) take up to 13 x 20 s "
+        "(DRAWWATCH_DELIVERY_TIMEOUT), plus 30 s margin: set it above 290, or send smaller batches"
+    ]
+    assert not database_url.startswith("sqlite:///") or not Path(database_url[10:]).exists()  # untouched

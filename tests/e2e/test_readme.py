@@ -44,6 +44,8 @@ SKIPPED = {
 # Exit codes other than 0 that the README's example data makes correct.
 EXPECTED_EXIT = {
     ("drawwatch", "alerts", "retry", "17"): 1,  # no alert 17 in the sandbox: "Left alone: 17 (unknown, …)"
+    ("drawwatch", "draws", "accept", "1"): 2,  # no feed is held in the sandbox: "no held feed 1"
+    ("drawwatch", "draws", "reject", "1"): 2,
 }
 
 

@@ -1,4 +1,5 @@
-"""The delivery loop against a real local webhook: quiet hours, 429 back-off, deactivated subscribers.
+"""The delivery loop against a real local webhook: quiet hours, 429 back-off, deactivated subscribers; and the
+rule that a lease must cover a batch.
 
 ``deliver_due(now=…)`` moves the clock, so waiting for quiet hours to end needs no sleep.
 """
@@ -8,12 +9,15 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import select
 
-from drawwatch.app.deliver import DeliveryStats, deliver_due
+from drawwatch.app.deliver import DeliveryStats, check_lease, deliver_due, lease_problem
 from drawwatch.config import Settings
 from drawwatch.domain.clock import utcnow
+from drawwatch.domain.errors import ConfigError
+from drawwatch.scheduler.daemon import Daemon
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import queue_round_alerts
 from drawwatch.storage.models import Alert, Subscriber
@@ -87,7 +91,7 @@ def test_a_429_defers_every_alert_to_that_service_without_counting_a_failure(
         queue_round_alerts(session, [round_])
     now = utcnow() + timedelta(seconds=1)
 
-    first = deliver(engine, now=now, delivery_concurrency=1, delivery_rate_limit_seconds=90)
+    first = deliver(engine, now=now, delivery_concurrency=1, delivery_batch=3, delivery_rate_limit_seconds=90)
 
     assert (first.sent, first.failed, first.dead, first.deferred) == (0, 0, 0, 3)
     assert len(hook.requests.snapshot()) == 1  # the other two waited instead of collecting their own 429
@@ -114,3 +118,51 @@ def test_an_alert_of_a_subscriber_deactivated_since_it_was_queued_is_cancelled(
     assert (stats.sent, stats.cancelled) == (0, 1)
     assert alert_row(engine, alert_id).status == "cancelled"
     assert hook.requests.snapshot() == []
+
+
+# lease, batch, concurrency, timeout -> refused? A batch goes out in ceil(batch / concurrency) waves of at most
+# one timeout each, and the lease must outlast them by 30 s.
+LEASES = [
+    (300, 100, 8, 20, False),  # the defaults: 13 waves x 20 s + 30 = 290 s
+    (290, 100, 8, 20, True),  # exactly the need is not enough
+    (290.5, 100, 8, 20, False),
+    (300, 100, 8, 30, True),  # a longer send timeout needs a longer lease
+    (300, 100, 4, 20, True),  # so does sending fewer at a time (25 waves)
+    (300, 100, 100, 20, False),
+    (31, 1, 1, 0.5, False),
+    (30, 1, 8, 0.001, True),  # the margin alone
+    (3600, 1000, 1, 5, True),  # 1,000 sends one by one
+    (58, 7, 3, 9, False),  # 3 waves (7 / 3 rounded up) x 9 s + 30 = 57 s
+    (57, 7, 3, 9, True),
+]
+
+
+@pytest.mark.parametrize(("lease", "batch", "concurrency", "timeout", "refused"), LEASES)
+def test_a_lease_must_cover_a_batch(
+    lease: float, batch: int, concurrency: int, timeout: float, refused: bool
+) -> None:
+    problem = lease_problem(lease, batch, concurrency, timeout)
+    assert (problem is not None) is refused
+    if problem is not None:
+        assert problem.startswith(f"DRAWWATCH_DELIVERY_LEASE_SECONDS ({lease:g}) is too short for a batch")
+        assert "\n" not in problem
+
+
+def test_the_default_settings_pass() -> None:
+    check_lease(Settings(database_url="sqlite://"))
+
+
+def test_deliver_and_the_daemon_refuse_a_short_lease_before_sending(
+    engine: Engine, hook: WebhookServer
+) -> None:
+    queue_one(engine, hook.url("/never"))
+    short = Settings(database_url="sqlite://", delivery_lease_seconds=30, delivery_timeout=20)
+
+    with pytest.raises(ConfigError, match="too short for a batch"):
+        asyncio.run(deliver_due(engine, short))
+    with pytest.raises(ConfigError, match="too short for a batch"):
+        Daemon(short, engine, interval=60)
+
+    assert hook.requests.snapshot() == []
+    with session_scope(engine) as session:
+        assert session.exec(select(Alert.claimed_by)).one() is None  # nothing was claimed

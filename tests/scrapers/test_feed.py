@@ -295,14 +295,21 @@ def test_a_long_list_of_reasons_is_cut_short() -> None:
 
 
 # --- text encodings ---
-def test_a_cp1252_body_decodes() -> None:
+def test_a_cp1252_body_is_not_guessed_at() -> None:
+    # Decoding as cp1252 once turned stored names into mojibake: bytes that are not UTF-8 hold their round
+    # back, and a body with more such rounds than allowed is refused, saying why.
     name = "Catégorie de l’expérience canadienne"  # ’ is 0x92 in cp1252, a control character in latin-1
-    body = json.dumps({"rounds": [make_round("437", drawName=name, drawSize="5 000")]}, ensure_ascii=False)
-    raw = body.encode("cp1252")
+    accented = [make_round(str(n), drawName=name, drawSize="5 000") for n in (437, 436, 435)]
+    raw = json.dumps({"rounds": [*GOOD, *accented]}, ensure_ascii=False).encode("cp1252")
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
-    item = parse_feed(raw).rounds[0]
-    assert (item.name, item.category, item.invitations) == (name, "cec", 5000)
+    with pytest.raises(FeedError) as info:
+        parse_feed(raw)
+    assert str(info.value).startswith("feed is not UTF-8 (byte 0xE9 at byte ")
+    assert "3 of 6 rounds are malformed" in str(info.value)
+    assert "round 437: drawName is not valid UTF-8 (byte 0xE9 at character 4)" in str(info.value)
+    parsed = parse_feed(raw, max_rejected=3)
+    assert [r.number for r in parsed.rounds] == ["440", "439", "438"]
 
 
 def test_a_utf8_body_with_a_bom_decodes() -> None:

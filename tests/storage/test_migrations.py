@@ -414,6 +414,49 @@ def test_0003_keeps_every_alert_and_subscriber_row(engine: Engine) -> None:
     assert migrate.check(engine) == []
 
 
+def test_0004_keeps_every_round_change_and_feed_state_row(engine: Engine) -> None:
+    """0004 rebuilds ``draw`` and ``feed_state`` on SQLite (new columns): rows and the corrections that point
+    at them survive; no round starts withdrawn and no feed stale; held feeds can be kept."""
+    migrate.upgrade(engine, "0003")
+    with engine.begin() as conn:
+        for statement in (
+            "INSERT INTO check_run (started_at, outcome, baseline, feed_url, new_count, changed_count, "
+            "skipped_count) VALUES ('2026-01-01', 'ok', true, 'u', 1, 0, 0)",
+            "INSERT INTO draw (number, number_int, number_suffix, date, name, category, programs, invitations, "
+            "crs, run_at_raw, tie_break_raw, url, baseline, first_seen_at, updated_at) VALUES ('1', 1, '', "
+            "'2026-01-01', 'n', 'stem', '', 1, 1, '', '', 'u', false, '2026-01-01', '2026-01-01')",
+            "INSERT INTO draw_change (draw_id, check_id, field, old_value, new_value, changed_at) VALUES "
+            "(1, 1, 'crs', '2', '1', '2026-01-01')",
+            "INSERT INTO feed_state (feed_url, etag, content_hash, last_checked_at, consecutive_failures) "
+            "VALUES ('u', 'e', 'h', '2026-01-01', 0)",
+        ):
+            conn.exec_driver_sql(statement)
+
+    migrate.upgrade(engine)
+
+    with engine.begin() as conn:
+        assert tuple(conn.exec_driver_sql("SELECT number, crs, withdrawn_at FROM draw").one()) == (
+            "1",
+            1,
+            None,
+        )
+        assert conn.exec_driver_sql("SELECT count(*) FROM draw_change WHERE draw_id = 1").scalar() == 1
+        state = conn.exec_driver_sql("SELECT etag, content_hash, stale_since FROM feed_state").one()
+        assert tuple(state) == ("e", "h", None)
+        conn.exec_driver_sql(
+            "INSERT INTO held_feed (feed_url, content_hash, reason, new_count, changed_count, rounds, status, "
+            "first_seen_at, last_seen_at, times_seen) VALUES ('u', 'h2', 'r', 0, 0, '[]', 'held', "
+            "'2026-01-01', '2026-01-01', 1)"
+        )
+    assert migrate.check(engine) == []
+    from alembic import command
+
+    with migrate.migration_connection(engine) as connection:
+        command.downgrade(migrate._alembic_config(connection), "0003")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM draw_change").scalar() == 1
+
+
 # --- drawwatch db, end to end ---------------------------------------------------------------------------
 
 

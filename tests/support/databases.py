@@ -92,3 +92,19 @@ def count_rows(engine: Engine, model: type[Any], *where: Any) -> int:
 # command line's output): it runs on SQLite only, because the storage it goes through is tested on both
 # databases by faster tests in tests/storage. Tests of concurrency or dialect-specific SQL keep both.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@contextmanager
+def sqlite_write_lock(path: Any) -> Iterator[Any]:
+    """Hold SQLite's write lock on the database file ``path`` from a connection of its own (as another
+    process would) for the ``with`` block; yields the ``sqlite3`` connection (``rollback()`` frees it early)."""
+    import sqlite3
+
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        yield holder
+    finally:
+        if holder.in_transaction:
+            holder.rollback()
+        holder.close()

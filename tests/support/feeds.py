@@ -54,3 +54,31 @@ def feed_rounds(key: int | str) -> list[dict[str, str]]:
 def feed_body(document: Any) -> bytes:
     """A feed body to serve: ``document`` as JSON."""
     return json.dumps(document).encode()
+
+
+def with_new_rounds(key: int | str, numbers: list[str], *, days_apart: int = 1) -> Any:
+    """A copy's document with rounds added on top, cloned from its newest: ``numbers`` in order, each dated
+    ``days_apart`` after the one before (0: all on the newest round's date)."""
+    import datetime as dt
+
+    document = feed_document(key)
+    rounds = document["rounds"] if isinstance(document, dict) else document
+    newest = rounds[0]
+    day = dt.date.fromisoformat(newest["drawDate"])
+    for number in numbers:
+        day += dt.timedelta(days=days_apart)
+        entry = {
+            name: value.replace(f"q={newest['drawNumber']}", f"q={number}")
+            .replace(f"#{newest['drawNumber']}<", f"#{number}<")
+            .replace(f">{newest['drawNumber']}<", f">{number}<")
+            for name, value in newest.items()
+        }
+        suffix = "th" if 11 <= day.day % 100 <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day.day % 10, "th")
+        entry.update(
+            drawNumber=number,
+            drawDate=day.isoformat(),
+            drawDateFull=f"{day:%B} {day.day}, {day.year}",
+            drawDateTime=f"{day:%B} {day.day}{suffix} {day.year} at 12:35:37 UTC",
+        )
+        rounds.insert(0, entry)
+    return document

@@ -15,7 +15,8 @@ from drawwatch.scrapers.feed import FeedError, parse_feed
 
 
 class RoundsSpider(scrapy.Spider):
-    """Yields a :class:`RoundItem` per valid round and a :class:`RejectedRound` per malformed one.
+    """Yields a :class:`RoundItem` per valid round and a :class:`RejectedRound` per malformed or implausible one
+    (held back: a date far from today, a huge number or text, a NUL, bytes that are not UTF-8).
 
     A feed that cannot be used at all yields one :class:`InvalidFeed` naming the problem and nothing else; a
     download that fails yields a :class:`FetchFailure`.
