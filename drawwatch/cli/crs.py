@@ -103,9 +103,14 @@ def score_table(result: Score) -> str:
     return "\n".join(fit_table(columns, rows))
 
 
-def _notes(result: Score) -> None:
+def _notes(result: Score, *, err: bool = False) -> None:
+    """The score's notes, wrapped to the terminal (on stderr beside ``--json``, so the JSON stays clean)."""
+    import textwrap
+
+    from drawwatch.app.display import terminal_width
+
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(textwrap.fill(f"note: {note}", width=terminal_width(), subsequent_indent="  "), err=err)
 
 
 @crs.command("score")
@@ -124,12 +129,11 @@ def crs_score(profile: Path, on: date | None, as_json: bool) -> None:
     result = score(load_profile(profile), on or _today())
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
-        _notes(result)
+        _notes(result, err=True)
         return
     click.echo(_heading(result))
     click.echo(score_table(result))
-    for note in result.notes:
-        click.echo(f"note: {note}")
+    _notes(result)
 
 
 @crs.command("whatif")
@@ -149,11 +153,10 @@ def crs_whatif(profile: Path, on: date | None, as_json: bool) -> None:
     result = whatif(loaded, on or _today())
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2))
-        _notes(result.score)
+        _notes(result.score, err=True)
         return
     click.echo(_heading(result.score))
-    for note in result.score.notes:
-        click.echo(f"note: {note}")
+    _notes(result.score)
     click.echo("")
     if result.moves:
         click.echo("Moves that would raise it, most points first:")

@@ -136,7 +136,7 @@ def sync_rounds(
         batch = {number: item for number, item in batch.items() if number not in result.suspect}
         if not batch:
             return result
-        if newest.number not in batch and not missing:
+        if newest not in batch and not missing:
             # A stale copy would "correct" rounds back to their old figures (and forth when the fresh copy
             # returns), each time telling subscribers: take nothing from it.
             result.stale = True
@@ -153,7 +153,7 @@ def sync_rounds(
         if result.held_reason:
             return result
     feed_newest = number_sort_key(next(reversed(batch)))
-    if newest is not None and missing and number_sort_key(newest.number) > feed_newest:
+    if newest is not None and missing and number_sort_key(newest) > feed_newest:
         result.withdrawn = _withdraw_newer_than(session, feed_newest, now)
     result.restored = [number for number, round_ in stored.items() if round_.withdrawn_at is not None]
     for number in result.restored:
@@ -195,26 +195,20 @@ def sync_rounds(
     return result
 
 
-@dataclass(frozen=True)
-class _Newest:
-    number: str
-
-
-def _newest_current(session: Session) -> _Newest | None:
-    """The newest stored round that is not withdrawn: the yardstick of a stale copy."""
-    number = session.exec(
+def _newest_current(session: Session) -> str | None:
+    """The number of the newest stored round that is not withdrawn: the yardstick of a stale copy."""
+    return session.exec(
         select(Round.number).where(col(Round.withdrawn_at).is_(None)).order_by(*NEWEST_FIRST).limit(1)
     ).first()
-    return _Newest(number) if number is not None else None
 
 
-def _suspect_numbers(missing: Sequence[str], newest: _Newest) -> list[str]:
+def _suspect_numbers(missing: Sequence[str], newest: str) -> list[str]:
     """New numbers that jump more than :data:`MAX_NUMBER_JUMP` past the newest round taken so far.
 
     Walked oldest first, so a run of real rounds after an outage (438, 439, … 460) raises the yardstick
     as it goes, while "4380" beside them stays a suspect.
     """
-    top = number_sort_key(newest.number)[0]
+    top = number_sort_key(newest)[0]
     suspect = []
     for number in missing:  # oldest → newest
         value = number_sort_key(number)[0]

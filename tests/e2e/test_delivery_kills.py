@@ -27,7 +27,7 @@ import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,7 @@ from drawwatch.storage.matching import queue_round_alerts
 from drawwatch.storage.migrate import init_schema
 from drawwatch.storage.models import Alert
 from drawwatch.storage.sql import ALERT, CHANNEL
-from tests.support.commands import ROOT, clean_env, drawwatch
+from tests.support.commands import ROOT, background, clean_env, drawwatch
 from tests.support.databases import open_engine
 from tests.support.recorder import Recorder
 from tests.support.rows import new_round, new_subscriber
@@ -160,23 +160,9 @@ class HeldSmtp(SmtpServer):
         return reply
 
 
-@contextmanager
-def delivering(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen[str]]:
+def delivering(env: dict[str, str], *args: str) -> AbstractContextManager[subprocess.Popen[str]]:
     """``drawwatch ARGS`` (``deliver`` by default) in the background; killed if still running at the end."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "drawwatch", *(args or ("deliver",))],
-        env=clean_env({"DRAWWATCH_CONFIG": "", **env}),
-        cwd=ROOT,
-        text=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=30)
+    return background(env, *(args or ("deliver",)), stdout=subprocess.DEVNULL)
 
 
 def report(what: str, **figures: Any) -> None:

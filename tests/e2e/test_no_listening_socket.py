@@ -8,15 +8,11 @@ sockets are read from ``/proc``: none of them (TCP, TCP6 or Unix) may be in the 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.support.commands import ROOT, clean_env, daemon
+from tests.support.commands import background, daemon
 from tests.support.feed_server import FeedServer
 from tests.support.feeds import feed_bytes
 
@@ -55,25 +51,6 @@ def listening_sockets(pid: int) -> list[str]:
     return found
 
 
-@contextmanager
-def check_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """``drawwatch check --no-deliver`` in the background (the caller waits for it); killed if left running."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "drawwatch", "check", "--no-deliver"],
-        env=clean_env({"DRAWWATCH_CONFIG": "", **env}),
-        cwd=ROOT,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=30)
-
-
 def test_the_probe_sees_a_listening_socket() -> None:
     """The probe is not blind: in this process it finds the feed server's own listening socket."""
     with FeedServer() as server:
@@ -93,7 +70,7 @@ def test_a_check_opens_no_listening_socket(command: str, tmp_path: Path) -> None
         server.serve(feed_bytes(437))
         env["DRAWWATCH_FEED_URL"] = server.url
         server.hold()
-        starter = check_process(env) if command == "check" else daemon(env)
+        starter = background(env, "check", "--no-deliver") if command == "check" else daemon(env)
         with starter as proc:
             server.wait_for_requests(1)  # the crawl is running, waiting for the held answer
             assert proc.poll() is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -104,6 +105,7 @@ class Sandbox:
     def __init__(self, tmp_path: Path, hook: WebhookServer) -> None:
         self.cwd = tmp_path / "work"
         self.cwd.mkdir()
+        shutil.copytree(ROOT / "examples", self.cwd / "examples")  # the CRS calculator's example profile
         self.db = tmp_path / "drawwatch.db"
         feed = resources.files("drawwatch").joinpath("data/feed/ee_rounds_123_en.json")
         self.env = {

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,15 +51,17 @@ def drawwatch(*args: str, env: dict[str, str], timeout: float = 120) -> Run:
 
 
 @contextmanager
-def daemon(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen[str]]:
-    """``drawwatch run --interval 1 ARGS`` in the background; killed if still running at the end."""
+def background(
+    env: dict[str, str], *args: str, stdout: int = subprocess.PIPE
+) -> Iterator[subprocess.Popen[str]]:
+    """``drawwatch ARGS`` in the background; killed (and its pipes drained) if still running at the end."""
     full = clean_env({**env, "PYTHONPATH": str(ROOT), "DRAWWATCH_CONFIG": ""})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "drawwatch", "run", "--interval", "1", *args],
+        [sys.executable, "-m", "drawwatch", *args],
         env=full,
         cwd=ROOT,
         text=True,
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.PIPE,
     )
     try:
@@ -68,6 +70,11 @@ def daemon(env: dict[str, str], *args: str) -> Iterator[subprocess.Popen[str]]:
         if proc.poll() is None:
             proc.kill()
             proc.communicate(timeout=30)
+
+
+def daemon(env: dict[str, str], *args: str) -> AbstractContextManager[subprocess.Popen[str]]:
+    """``drawwatch run --interval 1 ARGS`` in the background; killed if still running at the end."""
+    return background(env, "run", "--interval", "1", *args)
 
 
 def run_on_terminal(*args: str, env: dict[str, str], timeout: float = 120) -> tuple[int, str, str]:
