@@ -240,6 +240,16 @@ def _summary_text(summary: CheckSummary) -> str:
     return text
 
 
+def delivery_error_text(summary: CheckSummary) -> str | None:
+    """The line for stderr when a check stored its news but sending stopped for database trouble."""
+    if not summary.delivery_error:
+        return None
+    return (
+        f"error: sending alerts stopped: {summary.delivery_error}. What the check stored stays stored; the "
+        "alerts not recorded as sent go out at the next run (those in flight then may arrive twice)."
+    )
+
+
 def _feed_text(summary: CheckSummary) -> str:
     if summary.outcome == "failed":
         text = f"error: check failed: {summary.error}\nStored rounds were not changed."

@@ -1,9 +1,9 @@
 """Faults in the middle of a delivery: no alert is lost, and duplicates stay within the sends in flight.
 
 - 20 SIGKILLs of a delivering ``drawwatch deliver`` at random points (the k-th post reaching the webhook, k
-  random from a seeded generator), then a last run. Each killed process is forked from one that imported
-  drawwatch once and then runs the command line's own entry point (:data:`FORKER`): the same code as
-  ``python -m drawwatch deliver`` without paying its second of imports twenty times;
+  random from a seeded generator), then a last run. Each killed process is a child of the test suite's fork
+  server (:mod:`tests.support.forkserver`): the command line's own entry point, the same code as
+  ``python -m drawwatch deliver``, without paying its second of imports twenty times;
 - PostgreSQL "stopped" under ``drawwatch run`` (a TCP proxy in front of it, cut and restored);
 - another connection holding SQLite's write lock, and a full disk (a small tmpfs), during delivery.
 
@@ -23,11 +23,10 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,8 @@ from drawwatch.storage.models import Alert
 from drawwatch.storage.sql import ALERT, CHANNEL
 from tests.support.commands import ROOT, background, clean_env, drawwatch
 from tests.support.databases import open_engine
+from tests.support.disks import fill, small_tmpfs
+from tests.support.forkserver import fork_server
 from tests.support.recorder import Recorder
 from tests.support.rows import new_round, new_subscriber
 from tests.support.smtp import SmtpServer
@@ -172,74 +173,6 @@ def report(what: str, **figures: Any) -> None:
 # ------------------------------------------------------------------------------------------------- kills
 
 
-# Reads command lines on stdin; runs each in a forked child (stdout to /dev/null) through drawwatch's own entry
-# point, printing "started PID" and then "ended EXITCODE" (negative: killed by that signal).
-FORKER = """
-import os, sys
-from drawwatch.cli import cli
-import drawwatch.app.deliver, drawwatch.notify.sending, drawwatch.storage.migrate
-from drawwatch.notify.urls import instantiate
-instantiate("json://127.0.0.1:9/warm-up")  # apprise loads its plugins once, here
-
-for line in sys.stdin:
-    pid = os.fork()
-    if pid == 0:
-        os.dup2(os.open(os.devnull, os.O_RDWR), 0)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-        try:
-            cli.main(args=line.split(), prog_name="drawwatch")
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        os._exit(code)
-    print("started", pid, flush=True)
-    print("ended", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
-"""
-
-
-class Forker:
-    """The :data:`FORKER` process: ``start("deliver")`` forks a ``drawwatch deliver`` and returns its pid."""
-
-    def __init__(self, env: dict[str, str], stderr: Path) -> None:
-        self._err = stderr.open("w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", FORKER],
-            env=clean_env({"DRAWWATCH_CONFIG": "", **env}),
-            cwd=ROOT,
-            text=True,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._err,
-        )
-
-    def _read(self, word: str) -> int:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().split()
-        assert line[:1] == [word], f"the forker said {line!r}"
-        return int(line[1])
-
-    def start(self, *args: str) -> int:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(" ".join(args) + "\n")
-        self.proc.stdin.flush()
-        return self._read("started")
-
-    def ended(self) -> int:
-        return self._read("ended")
-
-    def close(self) -> None:
-        """End the forker (at once when a test failed half-way: it must not outlive the test)."""
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=30)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
-            self._err.close()
-
-
 def test_twenty_kills_mid_delivery_lose_nothing_and_duplicate_at_most_the_sends_in_flight(
     tmp_path: Path, hook: WebhookServer
 ) -> None:
@@ -250,24 +183,24 @@ def test_twenty_kills_mid_delivery_lose_nothing_and_duplicate_at_most_the_sends_
     per_kill: list[int] = []
     with open_engine(url, schema=True) as engine:
         keys = queue_alerts(engine, hooks(hook, 100))  # at most 4 + 3 marked per run: every run finds work
-        forker = Forker(env, tmp_path / "stderr.txt")
-        try:
-            for _ in range(KILLS):
-                end_leases(engine)
-                posts_before, sent_before = len(hook.requests), sent_count(engine)
-                k = rng.randint(1, 4)
-                pid = forker.start("deliver")
-                reached = hook.requests.reached(posts_before + k, timeout=30)
-                os.kill(pid, signal.SIGKILL)
-                code = forker.ended()
-                assert reached and code == -signal.SIGKILL, (tmp_path / "stderr.txt").read_text()
-                # Posts of this run that were not recorded as sent: each goes out once more later.
-                per_kill.append(len(hook.requests) - posts_before - (sent_count(engine) - sent_before))
-        finally:
-            forker.close()
+        server, stderr = fork_server(), tmp_path / "stderr.txt"
+        full_env = clean_env({"DRAWWATCH_CONFIG": "", **env})
+        for _ in range(KILLS):
+            end_leases(engine)
+            posts_before, sent_before = len(hook.requests), sent_count(engine)
+            k = rng.randint(1, 4)
+            stderr.write_text("")
+            pid = server.start(["deliver"], full_env, ROOT, Path(os.devnull), stderr)
+            reached = hook.requests.reached(posts_before + k, timeout=30)
+            os.kill(pid, signal.SIGKILL)
+            code = server.wait(pid, timeout=30)
+            assert reached and code == -signal.SIGKILL, stderr.read_text()
+            assert hook.settle(), "the killed process's last posts were never handled"
+            # Posts of this run that were not recorded as sent: each goes out once more later.
+            per_kill.append(len(hook.requests) - posts_before - (sent_count(engine) - sent_before))
         left = len(keys) - sent_count(engine)
         end_leases(engine)
-        last = drawwatch("deliver", "--json", env=env)  # the command itself, from a fresh process
+        last = drawwatch("deliver", "--json", env=env)  # a last run, to its end
         assert last.code == 0, last.stderr
         assert sent_count(engine) == len(keys)
 
@@ -406,37 +339,8 @@ def test_a_sqlite_write_lock_during_delivery_stops_the_batch(
     assert duplicates == CONCURRENCY  # each send in flight, once more, with the same key
 
 
-@contextmanager
-def small_disk(where: Path, size: str = "4m") -> Iterator[Path]:
-    """A tmpfs of ``size`` at ``where`` (root only); skips the test when it cannot be mounted."""
-    where.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True, text=True
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs for a full disk (needs root): {mounted.stderr.strip()}")
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
-def fill(disk: Path) -> Path:
-    """Write a file until the disk is full; the file (delete it to free the space)."""
-    filler = disk / "filler"
-    with filler.open("wb") as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-                out.flush()
-                os.fsync(out.fileno())
-        except OSError:
-            pass
-    return filler
-
-
 def test_a_full_disk_during_delivery_stops_the_batch(tmp_path: Path, hook: WebhookServer) -> None:
-    with small_disk(tmp_path / "disk") as disk:
+    with small_tmpfs(tmp_path / "disk", size="4m") as disk:
         url = f"sqlite:///{disk / 'drawwatch.db'}"
         env = delivery_env(url)
         with open_engine(url, schema=True) as engine:

@@ -13,15 +13,13 @@ import re
 import shlex
 import shutil
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
 import pytest
 
-from tests.support.commands import ROOT, Run, clean_env
+from tests.support.commands import ROOT, drawwatch
 from tests.support.webhook import WebhookServer
 
 pytestmark = pytest.mark.slow
@@ -138,18 +136,6 @@ class Sandbox:
                 "SELECT unsubscribe_token FROM subscriber ORDER BY id LIMIT 1"
             ).fetchone()
         return token
-
-
-def drawwatch(*args: str, env: dict[str, str], cwd: Path) -> Run:
-    proc = subprocess.run(
-        [sys.executable, "-m", "drawwatch", *args],
-        env=clean_env({"DRAWWATCH_CONFIG": "", **env}),
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
 def quoted_outputs(comment: str) -> list[str]:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support.forkserver import fork_server, needs_fresh_interpreter
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -36,18 +38,37 @@ def clean_env(values: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def drawwatch(*args: str, env: dict[str, str], timeout: float = 120) -> Run:
-    """Run ``python -m drawwatch ARGS`` with only the given DRAWWATCH_* settings (no user config file)."""
+def drawwatch(
+    *args: str, env: dict[str, str], timeout: float = 120, fresh: bool = False, cwd: Path = ROOT
+) -> Run:
+    """Run ``drawwatch ARGS`` with only the given DRAWWATCH_* settings (no user config file).
+
+    The command runs in a child forked from a process that imported drawwatch once
+    (:mod:`tests.support.forkserver`): the command line's own entry point, without a second of imports each
+    time. ``fresh`` (or a setting only a new interpreter reads) runs ``python -m drawwatch`` instead, for
+    what only a new process shows: its imports, its start-up."""
     full_env = clean_env({"DRAWWATCH_CONFIG": "", **env, "PYTHONPATH": str(ROOT)})
+    if not fresh and not needs_fresh_interpreter(env):
+        return _forked(list(args), full_env, timeout, cwd)
     proc = subprocess.run(
         [sys.executable, "-m", "drawwatch", *args],
         env=full_env,
         capture_output=True,
         text=True,
         timeout=timeout,
-        cwd=ROOT,
+        cwd=cwd,
     )
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _forked(args: list[str], env: dict[str, str], timeout: float, cwd: Path) -> Run:
+    server = fork_server()
+    with tempfile.TemporaryDirectory(prefix="drawwatch-run-") as tmp:
+        out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        out.touch()
+        err.touch()
+        code = server.wait(server.start(args, env, cwd, out, err), timeout)
+        return Run(code, out.read_text(), err.read_text())
 
 
 @contextmanager

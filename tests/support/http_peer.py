@@ -11,6 +11,7 @@ misbehave on demand, without any sleep in the test: :meth:`~HttpPeer.hold` keeps
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -69,8 +70,11 @@ class HttpPeer(Generic[R]):
             def do_POST(self) -> None:
                 peer._serve(self)
 
-        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        self._server = _Server((HOST, 0), Handler, self._connected, self._closed)
         self._server.daemon_threads = True
+        self._connections = threading.Condition()
+        self._open = 0  # connections accepted and not yet closed
+        self._seen_ports: set[int] = set()  # the client ports of every connection accepted
         self.port: int = self._server.server_address[1]
         self.requests: Recorder[R] = Recorder()
         self.latency = 0.0  # seconds before answering a recorded request (a provider's round trip)
@@ -127,6 +131,28 @@ class HttpPeer(Generic[R]):
         """Wait ``seconds`` in a handler, or less when the peer stops first."""
         self._stopped.wait(seconds)
 
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait until every connection made before this call was accepted and handled to its end (e.g.
+        those of a client just killed, whose last request may still sit unread in the kernel's queues);
+        whether that happened in ``timeout`` seconds.
+
+        A connection of its own marks the end of the accept queue (the kernel hands connections out in
+        order): once it was accepted and no connection is open, every earlier request is recorded."""
+        with socket.create_connection((HOST, self.port), timeout=timeout) as fence:
+            port = fence.getsockname()[1]
+        with self._connections:
+            return self._connections.wait_for(lambda: port in self._seen_ports and self._open == 0, timeout)
+
+    def _connected(self, port: int) -> None:
+        with self._connections:
+            self._open += 1
+            self._seen_ports.add(port)
+
+    def _closed(self) -> None:
+        with self._connections:
+            self._open -= 1
+            self._connections.notify_all()
+
     # --- serving ---------------------------------------------------------------------------------------
 
     def _serve(self, handler: BaseHTTPRequestHandler) -> None:
@@ -178,3 +204,21 @@ class HttpPeer(Generic[R]):
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+class _Server(ThreadingHTTPServer):
+    """Tells its peer when a connection is accepted and when its handling ended (:meth:`HttpPeer.settle`)."""
+
+    def __init__(self, address: tuple[str, int], handler: Any, connected: Any, closed: Any) -> None:
+        super().__init__(address, handler)
+        self._connected, self._closed = connected, closed
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._connected(client_address[1])
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        try:
+            super().shutdown_request(request)
+        finally:
+            self._closed()
