@@ -29,6 +29,7 @@ from drawwatch.domain.rounds import RoundItem
 from drawwatch.domain.vocabulary import CheckOutcome, HeldStatus
 from drawwatch.scrapers.credentials import public_url
 from drawwatch.scrapers.fetch import FetchResult, fetch_feed
+from drawwatch.scrapers.robots import RobotsCopy
 from drawwatch.storage.checks import (
     finish_check,
     get_feed_state,
@@ -46,6 +47,7 @@ from drawwatch.storage.db import (
 from drawwatch.storage.held import hold_feed
 from drawwatch.storage.matching import queue_corrections, queue_round_alerts
 from drawwatch.storage.models import CheckRun
+from drawwatch.storage.robots import save_robots, stored_robots
 from drawwatch.storage.rounds import (
     SyncBounds,
     SyncResult,
@@ -100,6 +102,7 @@ class CheckSummary:
     held: dict[str, Any] | None = None  # the feed held for the operator: id, status, news, times_seen
     error: str | None = None
     database_error: bool = False  # the database could not be used (locked, full, unreachable): not the feed
+    delivery_error: str | None = None  # sending stopped for database trouble; what was stored stays stored
     seconds: float = 0.0
 
     @property
@@ -138,7 +141,8 @@ async def run_check(
     started = time.perf_counter()
     url = settings.feed_url
     # Keyed by the URL without credentials, as FetchResult.url is: no password stored, none shown.
-    check_id, validators, known_hash = await asyncio.to_thread(_begin, engine, public_url(url))
+    robots: list[RobotsCopy] = []  # robots.txt as earlier checks kept it (drawwatch.scrapers.robots)
+    check_id, validators, known_hash = await asyncio.to_thread(_begin, engine, public_url(url), robots)
     result = await fetch_feed(
         url,
         user_agent=settings.user_agent,
@@ -147,22 +151,41 @@ async def run_check(
         max_rejected=settings.max_rejected,
         validators=validators,
         allowed_redirect_hosts=settings.allowed_redirect_hosts,
+        robots=robots,
     )
     summary = await asyncio.to_thread(_store, engine, settings, check_id, result, known_hash, progress)
     if deliver:
-        stats = await deliver_due(engine, settings)
-        summary.alerts.update(
-            sent=stats.sent, failed=stats.failed, dead=stats.dead, ambiguous=stats.ambiguous
-        )
-        await tell_operator_about_delivery(settings, stats)
+        try:
+            stats = await deliver_due(engine, settings)
+        except Exception as exc:  # e.g. an outcome could not be recorded: the batch stopped (logged)
+            trouble = describe_database_error(exc, engine.url)
+            if trouble is None:
+                raise
+            log.debug("delivery stopped", exc_info=True)
+            summary.database_error = True
+            summary.delivery_error = trouble
+        else:
+            summary.alerts.update(
+                sent=stats.sent, failed=stats.failed, dead=stats.dead, ambiguous=stats.ambiguous
+            )
+            await tell_operator_about_delivery(settings, stats)
     await tell_operator_about_check(settings, summary)
     summary.seconds = round(time.perf_counter() - started, 3)
     _log_summary(summary)
     return summary
 
 
-def _begin(engine: Engine, url: str) -> tuple[int, dict[str, str], str | None]:
+def _begin(
+    engine: Engine, url: str, robots: list[RobotsCopy] | None = None
+) -> tuple[int, dict[str, str], str | None]:
+    """Record the check's start; return its id, the feed's stored validators and content hash, and put the
+    stored robots.txt copies into ``robots`` when given (in the same transaction)."""
     with session_scope(engine) as session:
+        if robots is not None:
+            robots.extend(
+                RobotsCopy(r.url, r.status, r.body, r.etag, r.last_modified, r.fetched_at)
+                for r in stored_robots(session)
+            )
         check = start_check(session, url)
         state = get_feed_state(session, url)
         validators: dict[str, str] = {}
@@ -210,6 +233,16 @@ def _store(
                     bounds = SyncBounds(settings.max_new_rounds, settings.max_changed_rounds)
                     apply_rounds(session, check, result, summary, content_hash, bounds, progress)
                 known_hash = content_hash
+            for copy in result.robots:  # whatever the feed's outcome: the next checks need not ask again
+                save_robots(
+                    session,
+                    copy.url,
+                    status=copy.status,
+                    body=copy.body,
+                    etag=copy.etag,
+                    last_modified=copy.last_modified,
+                    fetched_at=copy.fetched_at,
+                )
             _finish(session, check, result, summary, known_hash)
     except Exception as exc:  # the database failed mid-way: nothing of this check was committed
         trouble = describe_database_error(exc, engine.url)
@@ -398,7 +431,8 @@ def _round_brief(item: RoundItem) -> dict[str, Any]:
 
 def _log_summary(summary: CheckSummary) -> None:
     if summary.outcome == "failed":
-        log.info("check failed: %s", summary.error)  # the caller reports it; the daemon logs at INFO
+        if not summary.database_error:  # database trouble: the caller says it in its own line
+            log.info("check failed: %s", summary.error)  # the caller reports it; the daemon logs at INFO
     else:
         log.info(
             "check %s: %s rounds in feed, %d new, %d changed, %d skipped (%.2fs)",

@@ -36,10 +36,11 @@ import os
 import socket
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from drawwatch.config import Settings
 from drawwatch.domain.categories import CATEGORY_LABELS
@@ -47,12 +48,8 @@ from drawwatch.domain.clock import utcnow
 from drawwatch.domain.corrections import StoredChange, material_changes
 from drawwatch.domain.errors import ConfigError
 from drawwatch.domain.quiet_hours import quiet_until
-from drawwatch.notify.correction import CorrectionContext, change_line, render_correction
 from drawwatch.notify.message import AlertContext, RenderedMessage, RoundInfo
 from drawwatch.notify.outcomes import ChannelResult
-from drawwatch.notify.render import Renderer, TemplateProblem
-from drawwatch.notify.sending import send
-from drawwatch.notify.urls import redact
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.outbox import (
     ClaimedAlert,
@@ -62,8 +59,13 @@ from drawwatch.storage.outbox import (
     mark_ambiguous,
     mark_failed,
     mark_sent,
+    mark_sent_many,
 )
 from drawwatch.storage.rounds import round_changes
+
+if TYPE_CHECKING:  # Jinja2 is imported only when there is something to render
+    from drawwatch.notify.correction import CorrectionContext
+    from drawwatch.notify.render import Renderer
 
 log = logging.getLogger("drawwatch.deliver")
 
@@ -208,6 +210,8 @@ def correction_context(
     alert: ClaimedAlert, changes: list[StoredChange], settings: Settings
 ) -> CorrectionContext:
     """The notice for a correction alert; ``changes`` are the ``draw_change`` rows of its revision."""
+    from drawwatch.notify.correction import CorrectionContext, change_line
+
     shown = material_changes(changes, tie_break_now=alert.round_tie_break)
     return CorrectionContext(
         round=round_info(alert),
@@ -231,26 +235,34 @@ async def deliver_due(
     """Send every alert that is due, batch by batch, until none is left. Returns what happened.
 
     "Due" is judged against the start of the run, so each alert is tried at most once per run.
+
+    Outcomes are committed in groups (:class:`_Recorder`): the marks of the sends that finished while the
+    previous group was being written go into one transaction. A send keeps its place among the
+    ``delivery_concurrency`` until its outcome is committed, so the sends in flight and the sends not yet
+    recorded are together never more than ``delivery_concurrency``: the bound on duplicates after a crash.
     """
     check_lease(settings)
-    renderer = renderer or Renderer(settings.templates_dir)
     worker = worker or worker_id()
     started = now or utcnow()
     stats = DeliveryStats()
     limit = asyncio.Semaphore(settings.delivery_concurrency)
     throttle = Throttle()
     stop = Stop()
+    recorder = _Recorder(engine, settings, worker, now, stop)
 
     async def one(alert: ClaimedAlert) -> DeliveryStats:
-        async with limit:
+        async with limit:  # held until the outcome is committed, not only while sending
             if stop.error is not None:
                 return DeliveryStats(held_back=1)
-            return await _deliver_one(engine, settings, renderer, worker, alert, now, throttle, stop)
+            assert renderer is not None  # made before the first batch
+            return await _deliver_one(engine, settings, renderer, alert, now, throttle, stop, recorder)
 
     while True:
         claimed = await asyncio.to_thread(_claim, engine, settings, worker, now, started)
         if not claimed:
             return stats
+        if renderer is None:  # only now: a run with nothing to send never imports Jinja2
+            renderer = run_renderer(settings)
         for result in await asyncio.gather(*(one(a) for a in claimed)):
             stats.add(result)
         if stop.error is not None:
@@ -267,6 +279,16 @@ async def deliver_due(
             raise stop.error
 
 
+def run_renderer(settings: Settings) -> Renderer:
+    """The renderer of one delivery run: it reads each template once instead of checking its file before
+    every render, so an edited template applies from the next run."""
+    from drawwatch.notify.render import Renderer
+
+    renderer = Renderer(settings.templates_dir)
+    renderer.env.auto_reload = False
+    return renderer
+
+
 @dataclass
 class Stop:
     """The first failure to record an outcome in this run; once set, no send of the batch starts."""
@@ -276,6 +298,77 @@ class Stop:
     def trip(self, error: Exception) -> None:
         if self.error is None:
             self.error = error
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """What to record for one claimed alert: a hold (``reason``, ``until``: nothing was sent) or a send's
+    ``result`` (with ``resume_at`` when it was rate limited)."""
+
+    alert: ClaimedAlert
+    result: ChannelResult | None = None
+    resume_at: datetime | None = None
+    reason: str | None = None
+    until: datetime | None = None
+
+    @property
+    def plain_sent(self) -> bool:
+        """Accepted, neither ambiguous nor rate limited: recorded with one statement for the whole group."""
+        result = self.result
+        return result is not None and result.ok and not result.ambiguous and self.resume_at is None
+
+
+class _Recorder:
+    """Commits outcomes in groups, one transaction (and one thread hop) per group.
+
+    The first outcome to arrive is written at once; those arriving meanwhile wait and form the next group,
+    so a group is the sends that finished together and no send waits for others to finish. A failure to
+    write a group trips ``stop`` before any of its senders learns of it (so no new send starts), and each of
+    them gets the error; later groups are still tried, as each send tries to record its own outcome.
+    """
+
+    def __init__(
+        self, engine: Engine, settings: Settings, worker: str, now: datetime | None, stop: Stop
+    ) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._worker = worker
+        self._now = now
+        self._stop = stop
+        self._waiting: list[tuple[_Mark, asyncio.Future[str]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def record(self, mark: _Mark) -> str:
+        """The outcome once committed ("sent", "failed", "dead", "deferred", "cancelled", "lost" …); raises
+        what the database raised when the group could not be committed."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting.append((mark, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        await asyncio.sleep(0)  # let the sends whose answers are in already join the first group
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            marks = [mark for mark, _ in group]
+            try:
+                outcomes = await asyncio.to_thread(
+                    _record_group, self._engine, self._settings, self._worker, marks, self._now
+                )
+            except Exception as exc:
+                self._stop.trip(exc)  # first: no slot is given back before the stop is visible
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+            except BaseException:  # cancelled: so are the senders waiting for it
+                for _, future in group + self._waiting:
+                    future.cancel()
+                raise
+            else:
+                for (_, future), outcome in zip(group, outcomes, strict=True):
+                    if not future.done():
+                        future.set_result(outcome)
 
 
 def _first_line(error: BaseException) -> str:
@@ -302,30 +395,39 @@ async def _deliver_one(
     engine: Engine,
     settings: Settings,
     renderer: Renderer,
-    worker: str,
     alert: ClaimedAlert,
     now: datetime | None,
     throttle: Throttle,
     stop: Stop,
+    recorder: _Recorder,
 ) -> DeliveryStats:
+    from drawwatch.notify.sending import send_one  # apprise is imported only when something is sent
+
     stats = DeliveryStats()
     held = _hold_reason(alert, throttle, now or utcnow())
     if held is not None:
+        reason, until = held
         try:
-            outcome = await asyncio.to_thread(_hold, engine, worker, alert, *held)
-        except Exception as exc:  # the database failed: nothing was sent, the claim waits for its lease
-            stop.trip(exc)
+            outcome = await recorder.record(_Mark(alert, reason=reason, until=until))
+        except Exception:  # the database failed: nothing was sent, the claim waits for its lease
             return DeliveryStats(held_back=1)
         if outcome == "cancelled":
             stats.cancelled += 1
         elif outcome == "deferred":
+            log.info("alert %s deferred until %s (%s)", alert.alert_id, until and until.isoformat(), reason)
             stats.deferred += 1
         else:
             stats.lost_claims += 1
         return stats
     try:
-        message = await asyncio.to_thread(render_claimed, engine, settings, renderer, alert)
+        if alert.kind == "correction":  # reads what changed: a database read, off the event loop
+            message = await asyncio.to_thread(render_claimed, engine, settings, renderer, alert)
+        else:  # CPU only, and bounded by the sandbox: a thread hop would only add to it
+            message = renderer.render_alert(alert_context(alert, settings))
     except ValueError as exc:  # a TemplateProblem, or data that contradicts itself (CRS edited since)
+        from drawwatch.notify.render import TemplateProblem
+        from drawwatch.notify.urls import redact
+
         kind = "template" if isinstance(exc, TemplateProblem) else "invalid"
         result = ChannelResult(url=redact(alert.channel_url), ok=False, status=kind, error=str(exc))
     except Exception as exc:  # reading a correction's changes failed: the database, not the alert
@@ -335,14 +437,13 @@ async def _deliver_one(
         if stop.error is not None:  # another send's outcome could not be recorded while this one rendered
             return DeliveryStats(held_back=1)
         key = idempotency_key(alert.alert_id, alert.created_at)
-        (result,) = await send([alert.channel_url], message, timeout=settings.delivery_timeout, key=key)
+        result = await send_one(alert.channel_url, message, timeout=settings.delivery_timeout, key=key)
     resume_at = _rate_limited_until(result, settings, now or utcnow())
     if resume_at is not None:
         throttle.hold(alert.channel_url, resume_at)
     try:
-        outcome = await asyncio.to_thread(_record, engine, settings, worker, alert, result, now, resume_at)
+        outcome = await recorder.record(_Mark(alert, result=result, resume_at=resume_at))
     except Exception as exc:  # sent, but not recorded: it may go out once more after the lease
-        stop.trip(exc)
         log.warning(
             "alert %s via %s: %s, but its outcome could not be recorded: %s",
             alert.alert_id,
@@ -351,6 +452,7 @@ async def _deliver_one(
             _first_line(exc),
         )
         return DeliveryStats(unrecorded=1)
+    _log_outcome(alert, result, resume_at, outcome)
     if outcome == "sent":
         stats.sent += 1
     elif outcome == "lost":
@@ -368,6 +470,49 @@ async def _deliver_one(
     else:
         stats.failed += 1
     return stats
+
+
+def _log_outcome(
+    alert: ClaimedAlert, result: ChannelResult, resume_at: datetime | None, outcome: str
+) -> None:
+    """Say what was recorded for a send (once committed: a line never claims a record that was lost)."""
+    error = result.error or result.status
+    if result.ambiguous:
+        if outcome == "ambiguous":
+            log.warning(
+                "alert %s via %s: %s; not resent (see `drawwatch alerts list --status ambiguous`)",
+                alert.alert_id,
+                result.url,
+                error,
+            )
+    elif resume_at is not None:
+        if outcome == "deferred":
+            log.warning(
+                "alert %s via %s rate limited: retrying at %s",
+                alert.alert_id,
+                result.url,
+                resume_at.isoformat(),
+            )
+    elif result.ok:
+        if outcome == "sent":
+            log.info(
+                "sent round %s alert to subscriber %s via %s",
+                alert.round_number,
+                alert.subscriber_id,
+                result.url,
+            )
+        else:
+            log.warning("alert %s was sent but its claim had expired and was taken over", alert.alert_id)
+    else:
+        log.warning(
+            "alert %s (round %s, subscriber %s) via %s failed: %s; now %s",
+            alert.alert_id,
+            alert.round_number,
+            alert.subscriber_id,
+            result.url,
+            error,
+            outcome,
+        )
 
 
 def _describe(alert: ClaimedAlert) -> str:
@@ -400,19 +545,6 @@ def _hold_reason(
     return None
 
 
-def _hold(engine: Engine, worker: str, alert: ClaimedAlert, reason: str, until: datetime | None) -> str:
-    with session_scope(engine) as session:
-        if reason == "cancel":
-            done = cancel(session, alert.alert_id, worker=worker, reason="subscriber is no longer active")
-            return "cancelled" if done else "lost"
-        assert until is not None
-        note = None if reason == "quiet" else "the service asked to slow down (HTTP 429); waiting"
-        if defer(session, alert.alert_id, worker=worker, until=until, note=note):
-            log.info("alert %s deferred until %s (%s)", alert.alert_id, until.isoformat(), reason)
-            return "deferred"
-        return "lost"
-
-
 def render_claimed(
     engine: Engine, settings: Settings, renderer: Renderer, alert: ClaimedAlert
 ) -> RenderedMessage:
@@ -421,12 +553,45 @@ def render_claimed(
         with session_scope(engine) as session:
             rows = round_changes(session, alert.draw_id, check_id=alert.revision)
             changes = [StoredChange.decode(row.field, row.old_value, row.new_value) for row in rows]
+        from drawwatch.notify.correction import render_correction
+
         return render_correction(renderer, correction_context(alert, changes, settings))
     return renderer.render_alert(alert_context(alert, settings))
 
 
+def _record_group(
+    engine: Engine, settings: Settings, worker: str, marks: list[_Mark], now: datetime | None
+) -> list[str]:
+    """Store the outcomes of ``marks`` in one transaction; one outcome per mark, in order. The accepted
+    sends are marked with one statement; holds, failures and the rest row by row (they are few)."""
+    with session_scope(engine) as session:
+        plain = [mark.alert.alert_id for mark in marks if mark.plain_sent]
+        recorded = mark_sent_many(session, plain, worker=worker, now=now) if plain else set()
+        outcomes: list[str] = []
+        for mark in marks:
+            if mark.plain_sent:
+                outcomes.append("sent" if mark.alert.alert_id in recorded else "lost")
+            elif mark.result is None:
+                assert mark.reason is not None
+                outcomes.append(_hold(session, worker, mark.alert, mark.reason, mark.until))
+            else:
+                outcomes.append(
+                    _record(session, settings, worker, mark.alert, mark.result, now, mark.resume_at)
+                )
+        return outcomes
+
+
+def _hold(session: Session, worker: str, alert: ClaimedAlert, reason: str, until: datetime | None) -> str:
+    if reason == "cancel":
+        done = cancel(session, alert.alert_id, worker=worker, reason="subscriber is no longer active")
+        return "cancelled" if done else "lost"
+    assert until is not None
+    note = None if reason == "quiet" else "the service asked to slow down (HTTP 429); waiting"
+    return "deferred" if defer(session, alert.alert_id, worker=worker, until=until, note=note) else "lost"
+
+
 def _record(
-    engine: Engine,
+    session: Session,
     settings: Settings,
     worker: str,
     alert: ClaimedAlert,
@@ -436,56 +601,25 @@ def _record(
 ) -> str:
     """Store a send's outcome; ``resume_at`` is set (by :func:`_rate_limited_until`) for a rate-limited one."""
     error = result.error or result.status
-    with session_scope(engine) as session:
-        # Ambiguous first: with apprise's ?retry=N a send can be both, and a resend could duplicate it.
-        if result.ambiguous:
-            if mark_ambiguous(session, alert.alert_id, worker=worker, error=error):
-                log.warning(
-                    "alert %s via %s: %s; not resent (see `drawwatch alerts list --status ambiguous`)",
-                    alert.alert_id,
-                    result.url,
-                    error,
-                )
-                return "ambiguous"
-            return "lost"
-        if resume_at is not None:
-            if defer(session, alert.alert_id, worker=worker, until=resume_at, note=f"rate limited: {error}"):
-                log.warning(
-                    "alert %s via %s rate limited: retrying at %s",
-                    alert.alert_id,
-                    result.url,
-                    resume_at.isoformat(),
-                )
-                return "deferred"
-            return "lost"
-        if result.ok:
-            if mark_sent(session, alert.alert_id, worker=worker, now=now):
-                log.info(
-                    "sent round %s alert to subscriber %s via %s",
-                    alert.round_number,
-                    alert.subscriber_id,
-                    result.url,
-                )
-                return "sent"
-            log.warning("alert %s was sent but its claim had expired and was taken over", alert.alert_id)
-            return "lost"
-        status = mark_failed(
-            session,
-            alert.alert_id,
-            worker=worker,
-            error=result.error or result.status,
-            now=now,
-            max_attempts=settings.delivery_max_attempts,
-            backoff_seconds=settings.delivery_backoff_seconds,
-            retry_after=result.retry_after,
+    # Ambiguous first: with apprise's ?retry=N a send can be both, and a resend could duplicate it.
+    if result.ambiguous:
+        return "ambiguous" if mark_ambiguous(session, alert.alert_id, worker=worker, error=error) else "lost"
+    if resume_at is not None:
+        note = f"rate limited: {error}"
+        return (
+            "deferred"
+            if defer(session, alert.alert_id, worker=worker, until=resume_at, note=note)
+            else "lost"
         )
-        log.warning(
-            "alert %s (round %s, subscriber %s) via %s failed: %s; now %s",
-            alert.alert_id,
-            alert.round_number,
-            alert.subscriber_id,
-            result.url,
-            result.error or result.status,
-            status,
-        )
-        return status
+    if result.ok:
+        return "sent" if mark_sent(session, alert.alert_id, worker=worker, now=now) else "lost"
+    return mark_failed(
+        session,
+        alert.alert_id,
+        worker=worker,
+        error=error,
+        now=now,
+        max_attempts=settings.delivery_max_attempts,
+        backoff_seconds=settings.delivery_backoff_seconds,
+        retry_after=result.retry_after,
+    )

@@ -14,7 +14,6 @@ from drawwatch.app.deliver import DeliveryStats
 from drawwatch.config import Settings
 from drawwatch.domain.secrets import masked_text, masked_url
 from drawwatch.notify.message import RenderedMessage
-from drawwatch.notify.sending import send
 
 if TYPE_CHECKING:
     from drawwatch.app.check import CheckSummary
@@ -28,6 +27,8 @@ async def tell_operator(settings: Settings, subject: str, body: str) -> bool:
     if not urls:
         log.warning("operator not told (no DRAWWATCH_ADMIN_URLS): %s", subject)
         return False
+    from drawwatch.notify.sending import send  # apprise is imported only when something is sent
+
     message = RenderedMessage(subject=subject, text=body, html=_as_html(body))
     results = await send(urls, message, timeout=settings.delivery_timeout)
     for result in results:

@@ -9,16 +9,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from pydantic import ValidationError
-from sqlalchemy.engine import URL, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from drawwatch.config import Settings, load_settings
 from drawwatch.domain.errors import DrawwatchError
 from drawwatch.domain.vocabulary import SUBSCRIBABLE_KEYS
+
+if TYPE_CHECKING:  # imported where used: `drawwatch --help` and the commands that need no database load
+    # neither SQLAlchemy nor the settings machinery (tests/cli/test_lazy_imports.py)
+    from sqlalchemy.engine import URL, Engine
+
+    from drawwatch.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("drawwatch")
@@ -60,24 +62,39 @@ def friendly_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = "DRAWWATCH_" + "__".join(str(p) for p in first["loc"][:1]).upper()
-            message = str(first["msg"]).removeprefix("Value error, ")
-            raise UserError(f"invalid setting {where}: {message}") from None
-        except SQLAlchemyError as exc:
-            from drawwatch.storage.db import describe_database_error
-
-            trouble = describe_database_error(exc, _database_url(args))
-            if trouble is not None:
-                raise DatabaseTrouble(trouble) from None
-            raise UserError(
-                f"database error: {str(exc.orig if hasattr(exc, 'orig') else exc).strip()}"
-            ) from None
-        except DrawwatchError as exc:  # the project's own errors only: anything else is a bug
-            raise UserError(str(exc)) from None
+        except Exception as exc:
+            friendly = _friendly_error(exc, args)
+            if friendly is None:
+                raise
+            raise friendly from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _friendly_error(exc: Exception, args: tuple[Any, ...]) -> click.ClickException | None:
+    """The one-line error for a configuration, validation or database error; None for anything else (a bug).
+
+    pydantic and SQLAlchemy are looked up in ``sys.modules``, not imported: an error of theirs can only come
+    from a command that loaded them, and ``drawwatch --help`` must not load them.
+    """
+    pydantic = sys.modules.get("pydantic")
+    if pydantic is not None and isinstance(exc, pydantic.ValidationError):
+        first = exc.errors()[0]
+        where = "DRAWWATCH_" + "__".join(str(p) for p in first["loc"][:1]).upper()
+        message = str(first["msg"]).removeprefix("Value error, ")
+        return UserError(f"invalid setting {where}: {message}")
+    sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+    if sqlalchemy_exc is not None and isinstance(exc, sqlalchemy_exc.SQLAlchemyError):
+        from drawwatch.storage.db import describe_database_error
+
+        trouble = describe_database_error(exc, _database_url(args))
+        if trouble is not None:
+            return DatabaseTrouble(trouble)
+        orig = getattr(exc, "orig", None) if hasattr(exc, "orig") else exc
+        return UserError(f"database error: {str(orig).strip()}")
+    if isinstance(exc, DrawwatchError):  # the project's own errors only: anything else is a bug
+        return UserError(str(exc))
+    return None
 
 
 class JsonFormatter(logging.Formatter):
@@ -122,6 +139,8 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from drawwatch.config import load_settings
+
             self._settings = load_settings()
             if self._settings.telegram_api_url:
                 from drawwatch.notify.sending import use_telegram_api

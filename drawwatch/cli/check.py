@@ -6,20 +6,22 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from drawwatch.app.display import summary_json, summary_text
+from drawwatch.app.display import delivery_error_text, summary_json, summary_text
 from drawwatch.cli.base import (
     Context,
     DatabaseTrouble,
     friendly_errors,
     pass_ctx,
 )
-from drawwatch.config import Settings, setting_default
+from drawwatch.config import setting_default
 from drawwatch.domain.secrets import MaskingFilter, masked_text, url_secrets
+
+if TYPE_CHECKING:
+    from drawwatch.config import Settings
 
 
 def mask_feed_secrets_in_logs(settings: Settings) -> None:
@@ -51,6 +53,8 @@ def check(obj: Context, as_json: bool, no_deliver: bool) -> None:
     The first check records IRCC's whole history of rounds; it draws a progress bar on stderr while it
     stores them when stderr is a terminal (not with --json).
     """
+    from sqlalchemy.exc import SQLAlchemyError
+
     from drawwatch.app.check import run_check
     from drawwatch.app.deliver import check_lease
     from drawwatch.app.runtime import run_on_reactor
@@ -85,6 +89,9 @@ def check(obj: Context, as_json: bool, no_deliver: bool) -> None:
     else:
         text = summary_text(summary, feed_urls=[settings.feed_url])
         click.echo(text, err=summary.outcome == "failed")
+    stopped = delivery_error_text(summary)
+    if stopped:
+        click.echo(stopped, err=True)
     sys.exit(code)
 
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import Engine
 
 from drawwatch.cli.base import Context, friendly_errors, pass_ctx
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @contextmanager

@@ -16,10 +16,13 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final, NamedTuple
+from enum import Enum
+from typing import TYPE_CHECKING, Final, NamedTuple
 
-from apprise import AppriseResultStatus
+if TYPE_CHECKING:  # apprise is imported only when something is sent: a check with nothing new never needs it
+    from apprise import AppriseResultStatus
 
+_TIMEOUT_STATUS: Final = "timeout"  # AppriseResultStatus.TIMEOUT's name, in lower case
 INVALID_STATUS: Final = "invalid"  # not an apprise status: the URL cannot be used, retrying will not help
 
 
@@ -84,12 +87,12 @@ def classify(status: AppriseResultStatus | str, lines: Sequence[str]) -> Classif
     may be past DATA). Not ambiguous: connect timeouts ("Connection to … timed out. (connect timeout=…)"),
     refused connections, DNS and TLS failures, an SMTP timeout before or during login, and every answer.
     """
-    name = status.name.lower() if isinstance(status, AppriseResultStatus) else str(status).lower()
+    name = status.name.lower() if isinstance(status, Enum) else str(status).lower()
     smtp_sent = any(_SMTP_SEND_FAILED_RE.search(line) for line in lines) and not any(
         _SMTP_CONNECT_FAILED_RE.search(line) for line in lines
     )
     ambiguous = (
-        name == AppriseResultStatus.TIMEOUT.name.lower()
+        name == _TIMEOUT_STATUS
         or any(_READ_TIMEOUT_RE.search(line) for line in lines)
         or (smtp_sent and any(_TIMED_OUT_RE.search(line) for line in lines))
     )

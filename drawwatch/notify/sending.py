@@ -57,6 +57,16 @@ async def send(
     return list(await asyncio.gather(*(_send_one(url, message, timeout, key) for url in urls)))
 
 
+async def send_one(
+    url: str, message: RenderedMessage, *, timeout: float = 20, key: str | None = None
+) -> ChannelResult:
+    """:func:`send` to one URL, without the task :func:`send` gathers its URLs in (the delivery loop's
+    sends are concurrent already)."""
+    if timeout <= 0:
+        raise ValueError("timeout must be positive")
+    return await _send_one(url, message, timeout, key)
+
+
 def stamp(plugin: NotifyBase, key: str | None) -> str | None:
     """Put ``key`` on a webhook plugin's headers (unless the URL sets that header itself); the
     ``Message-ID`` an e-mail plugin's message must carry, else None."""
@@ -90,7 +100,7 @@ async def _send_one(url: str, message: RenderedMessage, timeout: float, key: str
         return ChannelResult(url=placeholder(url), ok=False, status=INVALID_STATUS, error=why_unusable(url))
 
     redacted = redact_plugin(plugin)
-    secrets = url_secrets(url, plugin)
+    secrets = url_secrets(url, plugin, redacted=redacted)
     mail_id = stamp(plugin, key)  # after redacting: the key is no secret, but it is not part of the URL
     title, body, body_format = fit_message(ChannelLimits.of(plugin, url), message)
     # An e-mail's text/plain alternative is the rendered text template, not apprise's reduction of the HTML.

@@ -127,18 +127,19 @@ def why_unusable(url: str) -> str:
     )
 
 
-def url_secrets(url: str, plugin: NotifyBase | None = None) -> set[str]:
+def url_secrets(url: str, plugin: NotifyBase | None = None, *, redacted: str | None = None) -> set[str]:
     """The parts of ``url`` that its redacted form masks: what must never reach a log.
 
     Apprise knows which fields of each service are secret, so a fragment of the plugin's full URL that does
     not survive into the privacy form is one. Both plain and percent-encoded spellings are returned.
+    ``redacted``, when given, is :func:`redact_plugin` of ``plugin`` already computed by the caller.
     """
     plugin = plugin or instantiate(url)
     if plugin is None:
         return set()
     with apprise_quiet():
         full = unquote(plugin.url(privacy=False))
-    redacted = unquote(redact_plugin(plugin))
+    redacted = unquote(redacted if redacted is not None else redact_plugin(plugin))
     candidates: set[str] = set()
     body = full.split("://", 1)[-1]
     for separators in (r"[/:@?&=#,;\s]", r"[/@?&=#,;\s]"):  # and whole "id:secret" tokens (Telegram)

@@ -130,6 +130,13 @@ class Daemon:
         try:
             summary = await run_check(self.settings, self.engine)
             self.checks += 1
+            if summary.database_error:  # one line, as for trouble before the check could start
+                failed = (
+                    ("check", summary.error)
+                    if summary.outcome == "failed"
+                    else ("delivery", summary.delivery_error)
+                )
+                log.error("%s failed: %s; the daemon goes on", *failed)
             if self.after_check is not None:
                 await self.after_check(summary)
         except Exception as exc:  # never let one bad check kill the daemon

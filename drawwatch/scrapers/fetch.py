@@ -1,24 +1,33 @@
 """Run the rounds spider once inside the running reactor and hand back everything it saw.
 
-Uses :class:`scrapy.crawler.AsyncCrawlerRunner`, which (unlike ``CrawlerProcess``) can run any number of times
-in one process, so the daemon and the one-shot command share this function. Health is read from signals,
+Builds a :class:`scrapy.crawler.Crawler` per poll and awaits its ``crawl_async`` (as
+:class:`~scrapy.crawler.AsyncCrawlerRunner` does, which unlike ``CrawlerProcess`` can run any number of times in
+one process), so the daemon and the one-shot command share this function. Not through a runner: a runner
+builds a spider loader at every poll (a deep copy of the settings, and a walk of the spider modules) only to
+look spiders up by name, and the spider class is given. Health is read from signals,
 never from logs: per-item errors do not fail a Scrapy crawl by themselves.
 """
 
 from __future__ import annotations
 
+import inspect
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any, Self
 
 from scrapy import signals
-from scrapy.crawler import AsyncCrawlerRunner, Crawler
+from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from drawwatch.domain.rounds import FetchFailure, InvalidFeed, RejectedRound, RoundItem
 from drawwatch.scrapers.credentials import authorization_header, public_url
 from drawwatch.scrapers.middlewares import REFUSED_REDIRECT_STATUS
+from drawwatch.scrapers.robots import RobotsCopy, robots_fetched
 from drawwatch.scrapers.settings import crawler_settings
 from drawwatch.scrapers.spiders.rounds import RoundsSpider
 
@@ -40,6 +49,8 @@ class FetchResult:
     rejected: list[RejectedRound] = field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
+    # The robots.txt copies this poll downloaded or had confirmed (304), to keep for the next checks.
+    robots: list[RobotsCopy] = field(default_factory=list)
 
     @property
     def not_modified(self) -> bool:
@@ -54,6 +65,10 @@ class _Collector:
         crawler.signals.connect(self.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(self.response_received, signal=signals.response_received)
         crawler.signals.connect(self.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(self.robots_fetched, signal=robots_fetched)
+
+    def robots_fetched(self, copy: RobotsCopy) -> None:
+        self.result.robots.append(copy)
 
     def item_scraped(self, item: object) -> None:
         if isinstance(item, RoundItem):
@@ -81,6 +96,21 @@ class _Collector:
         )
 
 
+class _PollSettings(Settings):
+    """The settings of one poll, built for one crawler: its first :meth:`copy` (the one ``Crawler()`` makes of
+    the settings it is given) hands over this very object instead of a deep copy of Scrapy's ~2,000 setting
+    objects, a third of the CPU of building a crawler. Nothing else holds this object, so nothing can see it
+    change. Any later copy is a real one."""
+
+    _handed_over = False
+
+    def copy(self) -> Self:
+        if self._handed_over:
+            return super().copy()
+        self._handed_over = True
+        return self
+
+
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
@@ -95,12 +125,16 @@ async def fetch_feed(
     max_rejected: int,
     validators: dict[str, str] | None = None,
     allowed_redirect_hosts: Sequence[str] = (),
+    robots: Sequence[RobotsCopy] = (),
 ) -> FetchResult:
     """Poll ``url`` once (http(s):// or file://). Must be awaited on the asyncio reactor's loop.
 
     Credentials in ``url`` are sent as a Basic ``Authorization`` header to the feed's site, never as part of
     the URL Scrapy requests and logs. Redirects off that site are refused unless their host is in
     ``allowed_redirect_hosts`` (:class:`~drawwatch.scrapers.middlewares.FeedSiteMiddleware`).
+
+    ``robots`` are the robots.txt copies earlier checks kept (:mod:`drawwatch.scrapers.robots`): one younger
+    than a day is obeyed without asking the site; the copies fetched or confirmed now are in ``result.robots``.
     """
     public = public_url(url)
     settings = crawler_settings(
@@ -112,13 +146,13 @@ async def fetch_feed(
         feed_url=public,
         allowed_redirect_hosts=allowed_redirect_hosts,
         authorization=authorization_header(url),
+        robots=robots,
     )
-    runner = AsyncCrawlerRunner(settings)
-    crawler = runner.create_crawler(RoundsSpider)
+    crawler = Crawler(RoundsSpider, _PollSettings(settings))
     result = FetchResult(url=public)
     collector = _Collector(crawler, result)
     started = time.perf_counter()
-    await runner.crawl(crawler, feed_url=public)
+    await crawler.crawl_async(feed_url=public)
     result.seconds = time.perf_counter() - started
     del collector
     if result.status is None and crawler.stats is not None:  # a refused redirect: the server did answer
@@ -129,3 +163,41 @@ async def fetch_feed(
     if result.error is None and result.status != 304 and not result.rounds:
         result.error = "the feed yielded no rounds"
     return result
+
+
+class _ModuleOf:
+    """Stands for a frame in ``inspect.getmodule()``, which returns ``sys.modules[obj.__module__]`` for an
+    object that has one: the module whose code the frame runs, found without searching ``sys.modules``."""
+
+    def __init__(self, frame: FrameType) -> None:
+        self.__module__ = frame.f_globals["__name__"]
+
+
+def _caller_frames(context: int = 1) -> list[tuple[FrameType | _ModuleOf]]:
+    """``inspect.stack()`` as far as ``scrapy.utils.deprecate.create_deprecated_class`` reads it: the frame
+    that called it, and its caller's (``stack()[1][0]``, given to ``inspect.getmodule`` for a module name)."""
+    return [(sys._getframe(1),), (_ModuleOf(sys._getframe(2)),)]
+
+
+def _import_http_handler() -> None:
+    """Import Scrapy's HTTP download handler now, and cheaply.
+
+    Its TLS modules define three deprecated aliases with ``create_deprecated_class``, which calls
+    ``inspect.stack()`` to name their module: that reads the source line of every frame on the stack and
+    searches ``sys.modules`` for frozen ones, 0.15-0.3 s of a one-shot check's CPU at the engine's start (deep
+    in the reactor, with a thousand modules loaded), for a ``__module__`` it reads from one frame. While the
+    module is imported, ``inspect.stack`` hands over just that (:func:`_caller_frames`): the aliases get the
+    same ``__module__`` (tests/scrapers/test_poll_components.py checks it). Done at the import of this
+    module, before any thread or reactor runs.
+    """
+    if "scrapy.core.downloader.handlers.http11" in sys.modules:
+        return
+    stack: Any = inspect.stack
+    inspect.stack = _caller_frames  # type: ignore[assignment]
+    try:
+        import scrapy.core.downloader.handlers.http11  # noqa: F401
+    finally:
+        inspect.stack = stack
+
+
+_import_http_handler()

@@ -8,9 +8,12 @@ one-shot containers and replicas, and avoids the RFC2616 policy's habit of not a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drawwatch.config import setting_default
+
+if TYPE_CHECKING:
+    from drawwatch.scrapers.robots import RobotsCopy
 
 # The only Scrapy extensions a one-request poll needs: CoreStats records the finish reason ``fetch_feed``
 # reports, CloseSpider enforces CLOSESPIDER_TIMEOUT. Naming the few that stay (instead of the many that go)
@@ -22,6 +25,41 @@ from drawwatch.config import setting_default
 EXTENSIONS_NEEDED = {
     "scrapy.extensions.corestats.CoreStats": 0,
     "scrapy.extensions.closespider.CloseSpider": 0,
+}
+
+# Download handlers for the schemes a feed URL may have (``Settings.feed_url``: http, https, file). Scrapy's
+# defaults also load the data:, s3: and ftp: handlers at every engine start (imports, and for s3 a probe for
+# botocore); a redirect to such a scheme is refused by FeedSiteMiddleware before it is sent anyway.
+DOWNLOAD_HANDLERS_NEEDED = {
+    "file": "scrapy.core.downloader.handlers.file.FileDownloadHandler",
+    "http": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+    "https": "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler",
+}
+
+# Scrapy's downloader middlewares less those a poll never uses (each is imported and built at every engine
+# start): OffsiteMiddleware (the spider names no allowed_domains: it lets everything through),
+# HttpAuthMiddleware (the feed's credentials are sent by FeedSiteMiddleware, to the feed's site only),
+# CookiesMiddleware and HttpCacheMiddleware (switched off below), and RobotsTxtMiddleware, replaced by
+# drawwatch's own (``drawwatch.scrapers.robots``), which keeps robots.txt in the database between checks.
+DOWNLOADER_MIDDLEWARES_NEEDED = {
+    "scrapy.downloadermiddlewares.downloadtimeout.DownloadTimeoutMiddleware": 350,
+    "scrapy.downloadermiddlewares.defaultheaders.DefaultHeadersMiddleware": 400,
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": 500,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": 600,
+    "scrapy.downloadermiddlewares.httpproxy.HttpProxyMiddleware": 750,
+    "scrapy.downloadermiddlewares.stats.DownloaderStats": 850,
+}
+
+# Scrapy's spider middlewares less DepthMiddleware (depth limits and stats of followed links: the spider
+# follows none) and MetaCopyDetectionMiddleware (a warning about requests the spider would yield).
+SPIDER_MIDDLEWARES_NEEDED = {
+    "scrapy.spidermiddlewares.start.StartSpiderMiddleware": 25,
+    "scrapy.spidermiddlewares.httperror.HttpErrorMiddleware": 50,
+    "scrapy.spidermiddlewares.referer.RefererMiddleware": 700,
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": 800,
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -40,6 +78,9 @@ DEFAULTS: dict[str, Any] = {
     "HTTPERROR_ALLOWED_CODES": [304],
     "COOKIES_ENABLED": False,
     "EXTENSIONS_BASE": EXTENSIONS_NEEDED,
+    "DOWNLOAD_HANDLERS_BASE": DOWNLOAD_HANDLERS_NEEDED,
+    "DOWNLOADER_MIDDLEWARES_BASE": DOWNLOADER_MIDDLEWARES_NEEDED,
+    "SPIDER_MIDDLEWARES_BASE": SPIDER_MIDDLEWARES_NEEDED,
     "TELNETCONSOLE_ENABLED": False,
     "REMOTE_CONTROL_ENABLED": False,
     "MEMUSAGE_ENABLED": False,
@@ -52,6 +93,8 @@ DEFAULTS: dict[str, Any] = {
     "DOWNLOADER_MIDDLEWARES": {
         # Before RobotsTxtMiddleware (100): a refused redirect's host is not even asked for its robots.txt.
         "drawwatch.scrapers.middlewares.FeedSiteMiddleware": 90,
+        # Where Scrapy's RobotsTxtMiddleware sits, which it replaces (robots.txt kept between checks).
+        "drawwatch.scrapers.robots.StoredRobotsTxtMiddleware": 100,
         "drawwatch.scrapers.middlewares.ConditionalRequestMiddleware": 560,
     },
     "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
@@ -64,6 +107,10 @@ DEFAULTS: dict[str, Any] = {
     "DRAWWATCH_MAX_REJECTED": setting_default("max_rejected"),
     "DRAWWATCH_FEED_URL": "",  # without credentials (drawwatch.scrapers.credentials)
     "DRAWWATCH_ALLOWED_REDIRECT_HOSTS": [],
+    # robots.txt copies kept from earlier checks (drawwatch.scrapers.robots.RobotsCopy), and how long one
+    # is used without asking the site again.
+    "DRAWWATCH_ROBOTS": (),
+    "DRAWWATCH_ROBOTS_MAX_AGE": 24 * 3600.0,
     # The feed URL's credentials as a header value. A name Scrapy does not know: its "Overridden settings" log
     # line lists only its own settings (HTTPAUTH_PASS would be printed there).
     "DRAWWATCH_FEED_AUTHORIZATION": None,
@@ -80,10 +127,12 @@ def crawler_settings(
     feed_url: str = "",
     allowed_redirect_hosts: Sequence[str] = (),
     authorization: str | None = None,
+    robots: Sequence[RobotsCopy] = (),
 ) -> dict[str, Any]:
     """The settings for one poll: defaults plus the operator's choices and the stored validators.
 
-    ``feed_url`` is the public URL (no credentials), ``authorization`` the header its credentials make.
+    ``feed_url`` is the public URL (no credentials), ``authorization`` the header its credentials make,
+    ``robots`` the robots.txt copies stored by earlier checks.
     """
     settings = dict(DEFAULTS)
     settings.update(
@@ -96,5 +145,6 @@ def crawler_settings(
         DRAWWATCH_FEED_URL=feed_url,
         DRAWWATCH_ALLOWED_REDIRECT_HOSTS=list(allowed_redirect_hosts),
         DRAWWATCH_FEED_AUTHORIZATION=authorization,
+        DRAWWATCH_ROBOTS=tuple(robots),
     )
     return settings

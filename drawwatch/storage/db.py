@@ -26,8 +26,16 @@ from drawwatch.domain.errors import StorageError
 # locked": long enough for any write drawwatch makes, short enough that a stuck lock is reported, not hung
 # on. The test suite shortens it through DRAWWATCH_TEST_SQLITE_BUSY_TIMEOUT_MS (not a setting).
 BUSY_TIMEOUT_VARIABLE = "DRAWWATCH_TEST_SQLITE_BUSY_TIMEOUT_MS"
-_TEST_BUSY_TIMEOUT = os.environ.get(BUSY_TIMEOUT_VARIABLE, "").strip()
-SQLITE_BUSY_TIMEOUT_MS = int(_TEST_BUSY_TIMEOUT) if _TEST_BUSY_TIMEOUT.isdigit() else 10_000
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def busy_timeout_ms() -> int:
+    """The busy timeout in force: :data:`SQLITE_BUSY_TIMEOUT_MS`, or the test suite's shorter one (read at
+    each use, not at import: a process forked from one that imported this module sees its own setting)."""
+    override = os.environ.get(BUSY_TIMEOUT_VARIABLE, "").strip()
+    return int(override) if override.isdigit() else SQLITE_BUSY_TIMEOUT_MS
+
+
 # The exit status of a command that could not use the database (locked, disk full, server unreachable):
 # 1 is a failed check and 2 a usage or configuration error (README, "Using it").
 DATABASE_TROUBLE_EXIT = 3
@@ -70,7 +78,9 @@ def sqlite_file(url: str | URL) -> Path | None:
 def make_engine(url: str, *, create_dir: bool | None = None) -> Engine:
     """Build the process's engine for a ``sqlite:///path`` or ``postgresql+psycopg://…`` URL.
 
-    SQLite gets WAL (readers never block the writer), a bounded busy timeout (concurrent writers wait up to
+    SQLite gets WAL (readers never block the writer) with ``synchronous=NORMAL`` (no fsync per commit; a power
+    loss may undo the last commits, never corrupt the file: see :func:`_sqlite_on_connect`), a bounded busy
+    timeout (concurrent writers wait up to
     :data:`SQLITE_BUSY_TIMEOUT_MS` instead of failing at once with "database is locked"; then
     :func:`describe_database_error` says so in one line) and enforced foreign keys; a new file is created
     0600 and a directory it creates 0700. Its file's directory is created when
@@ -121,7 +131,7 @@ def _sqlite_engine(url: URL, shown: str, *, create_dir: bool) -> Engine:
             "(check the path, or create the directory first)"
         )
     # sqlite3's own timeout covers the connect itself, before the busy_timeout pragma below runs.
-    connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    connect_args = {"check_same_thread": False, "timeout": busy_timeout_ms() / 1000}
     engine = create_engine(url, connect_args=connect_args)
     if path is not None:
         event.listen(engine, "do_connect", _private_file(path))
@@ -143,8 +153,15 @@ def _private_file(path: Path) -> Any:
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: the next one may wait
-        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms()}")  # first: the next one may wait
+        mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
+        if mode is not None and str(mode[0]).lower() == "wal":
+            # Under WAL, NORMAL syncs at checkpoints, not at every commit: the database stays consistent
+            # through a crash or power loss, which can only undo the last commits. drawwatch can live with
+            # that: an alert's "sent" mark undone means that alert is sent once more (with the same
+            # idempotency key), never lost; a queued alert or a stored round undone is queued or stored again
+            # by the next check, which compares the feed with what the database holds.
+            cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()
@@ -176,7 +193,7 @@ def describe_database_error(exc: BaseException, url: str | URL | None = None) ->
     if isinstance(orig, sqlite3.Error):
         message = str(orig).lower()
         where = _where(url)
-        waited = f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g}"
+        waited = f"{busy_timeout_ms() / 1000:g}"
         if "disk i/o error" in message and _disk_full(url):
             message = "database or disk is full"  # what a WAL write that found no space often reports
         for needle, line in _SQLITE_TROUBLE:

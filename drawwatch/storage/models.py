@@ -10,7 +10,16 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstraint, literal_column
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+    literal_column,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -131,6 +140,20 @@ class FeedState(SQLModel, table=True):
     consecutive_failures: int = 0
     # Since when every copy lacked the newest stored round (a stale CDN copy, or the watcher blind).
     stale_since: dt.datetime | None = None
+
+
+class RobotsTxt(SQLModel, table=True):
+    """The last copy of a site's robots.txt and its validators, so a check asks for it at most once a day
+    (:mod:`drawwatch.scrapers.robots`); one row per robots.txt URL (the feed's site, an allowed redirect's)."""
+
+    __tablename__ = "robots_txt"
+
+    url: str = Field(primary_key=True)
+    status: int  # the answer's HTTP status (200, or a 4xx: no robots.txt, nothing disallowed)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # as received: it is parsed again
+    etag: str | None = None
+    last_modified: str | None = None
+    fetched_at: dt.datetime  # when the server last gave or confirmed (304) this copy
 
 
 class HeldFeed(SQLModel, table=True):

@@ -10,7 +10,7 @@ Nothing here commits: callers wrap calls in :func:`~drawwatch.storage.db.session
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any, Final, NamedTuple, TypeAlias, cast
@@ -497,6 +497,8 @@ def _insert_new(session: Session, rows: Sequence[SubscriberInput]) -> list[int]:
     now = utcnow()
     tokens = [new_unsubscribe_token() for _ in rows]
     subscriber_rows = [_subscriber_values(row, token, now) for row, token in zip(rows, tokens, strict=True)]
+    if session.get_bind().dialect.name == "postgresql":
+        return _copy_new(session, rows, subscriber_rows, now)
     stmt = insert(_SUBSCRIBER).returning(_SUBSCRIBER.c.id, _SUBSCRIBER.c.unsubscribe_token)
     id_of = {token: subscriber_id for subscriber_id, token in session.exec(stmt, params=subscriber_rows)}
     ids = [id_of[token] for token in tokens]
@@ -521,6 +523,68 @@ def _insert_new(session: Session, rows: Sequence[SubscriberInput]) -> list[int]:
     if occupation_rows:
         session.exec(insert(SubscriberOccupation), params=occupation_rows)
     return ids
+
+
+def _copy_new(
+    session: Session, rows: Sequence[SubscriberInput], subscriber_rows: list[dict[str, Any]], now: dt.datetime
+) -> list[int]:
+    """:func:`_insert_new` on PostgreSQL: the ids drawn from the table's own sequence first, then each table
+    written with one ``COPY … FROM STDIN`` (psycopg's ``cursor.copy``) in the session's transaction, several
+    times faster than multi-row INSERTs. Columns a row does not name get their defaults, as with INSERT."""
+    sequence = select(func.nextval(func.pg_get_serial_sequence(_SUBSCRIBER.name, "id"))).select_from(
+        func.generate_series(1, len(rows))
+    )
+    ids = [int(subscriber_id) for subscriber_id in session.exec(sequence)]
+    dbapi: Any = session.connection().connection.dbapi_connection  # psycopg's Connection
+    columns = list(subscriber_rows[0])
+    with dbapi.cursor() as cursor:
+        _copy(
+            cursor,
+            _SUBSCRIBER.name,
+            ["id", *columns],
+            (
+                (subscriber_id, *(values[name] for name in columns))
+                for subscriber_id, values in zip(ids, subscriber_rows, strict=True)
+            ),
+        )
+        _copy(
+            cursor,
+            _CATEGORY.name,
+            ["subscriber_id", "category", "source"],
+            (
+                (subscriber_id, category, EXPLICIT)
+                for subscriber_id, row in zip(ids, rows, strict=True)
+                for category in normal_categories(row.categories)
+            ),
+        )
+        _copy(
+            cursor,
+            _CHANNEL.name,
+            ["subscriber_id", "url", "created_at"],
+            (
+                (subscriber_id, url, now)
+                for subscriber_id, row in zip(ids, rows, strict=True)
+                for url in normal_urls(row.urls)
+            ),
+        )
+        _copy(
+            cursor,
+            SubscriberOccupation.__tablename__,
+            ["subscriber_id", "noc", "months"],
+            (
+                (subscriber_id, code, months)
+                for subscriber_id, row in zip(ids, rows, strict=True)
+                for code, months in dict(row.occupations).items()  # the last months given for a code wins
+            ),
+        )
+    return ids
+
+
+def _copy(cursor: Any, table: str, columns: list[str], values: Iterable[tuple[Any, ...]]) -> None:
+    """``COPY table (columns) FROM STDIN`` of ``values``; the names are the schema's own, never input."""
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in values:
+            copy.write_row(row)
 
 
 def _active_ids_by_key(
