@@ -22,6 +22,7 @@ from sqlmodel import Session
 from drawwatch.app.deliver import deliver_due
 from drawwatch.app.derived import refresh_derived_categories
 from drawwatch.app.operator import tell_operator_about_check, tell_operator_about_delivery
+from drawwatch.app.rescore import queue_with_scores, refresh_scores
 from drawwatch.config import Settings
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.corrections import material_changes
@@ -45,7 +46,7 @@ from drawwatch.storage.db import (
     session_scope,
 )
 from drawwatch.storage.held import hold_feed
-from drawwatch.storage.matching import queue_corrections, queue_round_alerts
+from drawwatch.storage.matching import queue_corrections
 from drawwatch.storage.models import CheckRun
 from drawwatch.storage.robots import save_robots, stored_robots
 from drawwatch.storage.rounds import (
@@ -291,7 +292,8 @@ def apply_rounds(
         new_rounds = rounds_by_ids(session, sync.new_ids)
         # Subscribers defined by occupation get the categories of the lists in force for these rounds.
         refresh_derived_categories(session, on=max(d.date for d in new_rounds))
-        summary.alerts["queued"] = queue_round_alerts(session, new_rounds)
+        # Subscribers with a CRS profile are scored for each round's day before its alerts are queued.
+        summary.alerts["queued"] = queue_with_scores(session, new_rounds)
     if sync.changed and not check.baseline:
         _queue_corrections(session, check, sync, summary)
     summary.stale_feed = sync.stale
@@ -345,9 +347,10 @@ def _queue_corrections(session: Session, check: CheckRun, sync: SyncResult, summ
             corrected.append(round_)  # something the round never said before: news
     recent_since = utcnow() - NEWLY_ELIGIBLE_WINDOW
     for round_ in corrected:
+        refresh_scores(session, on=round_.date)  # a profile subscriber's standing is that of the round's day
         summary.alerts["corrections"] += queue_corrections(session, round_, revision=check.id)
     newly = [round_ for round_ in corrected if round_.first_seen_at >= recent_since]
-    summary.alerts["queued"] += queue_round_alerts(session, newly)
+    summary.alerts["queued"] += queue_with_scores(session, newly)
 
 
 def _finish(

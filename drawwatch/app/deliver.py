@@ -195,14 +195,25 @@ def round_info(alert: ClaimedAlert) -> RoundInfo:
 
 
 def alert_context(alert: ClaimedAlert, settings: Settings) -> AlertContext:
+    crs, rules, note, next_change = alert.subscriber_crs, None, None, None
+    if alert.subscriber_profile is not None:
+        # The score IRCC saw on the round's day, whatever the stored one has moved on to since.
+        from drawwatch.app.rescore import alert_score
+
+        scored = alert_score(alert.subscriber_profile, alert.round_date, alert.previous_round_date)
+        if scored is not None:
+            crs, rules, note, next_change = scored
     return AlertContext(
         round=round_info(alert),
         subscriber_name=alert.subscriber_name,
-        subscriber_crs=alert.subscriber_crs,
+        subscriber_crs=crs,
         tie=alert.tie,  # type: ignore[arg-type]  # checked by AlertContext
         qualifying_occupation=alert.qualifying_occupation,
         unsubscribe_hint=unsubscribe_hint(settings, alert.subscriber_unsubscribe_token),
         submitted_at=alert.subscriber_submitted_at,
+        score_rules=rules,
+        score_note=note,
+        score_next=next_change,
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -22,6 +23,9 @@ from drawwatch.cli.base import (
     pass_ctx,
     terminal_progress,
 )
+
+if TYPE_CHECKING:
+    from drawwatch.domain.crs import Profile, Score
 
 
 @click.group()
@@ -47,9 +51,61 @@ def _subscriber_json(view: Any) -> dict[str, Any]:
     }
 
 
+PROFILE_HELP = (
+    "A CRS profile file (TOML or JSON, as for `drawwatch crs score`): the CRS is then the profile's score "
+    "on each round's day, under the rule set in force and with the age on that day."
+)
+
+
+class _Scored(NamedTuple):
+    """A profile file read, checked and scored for today (what ``subscribers add/edit --profile`` store)."""
+
+    profile: Profile
+    score: Score
+    until: date | None  # the first later day the score differs
+    today: date
+
+
+def _scored_profile(path: Path | None) -> _Scored | None:
+    """The profile file at ``path`` read, checked and scored for today; None without a path."""
+    if path is None:
+        return None
+    from drawwatch.cli.crs import load_profile
+    from drawwatch.domain.clock import utcnow
+    from drawwatch.domain.crs import score_until
+
+    profile = load_profile(path)  # a bad profile: one line naming the field, exit 2, nothing stored
+    today = utcnow().date()
+    result, until = score_until(profile, today)
+    return _Scored(profile, result, until, today)
+
+
+def _save_profile(session: Any, subscriber_id: int, scored: _Scored) -> None:
+    from drawwatch.app.rescore import profile_json
+    from drawwatch.storage.subscribers import set_score
+
+    profile, result, until, today = scored
+    set_score(
+        session,
+        subscriber_id,
+        crs=result.total,
+        on=today,
+        until=until,
+        rules=result.rules.id,
+        profile=profile_json(profile),
+    )
+
+
 @subscribers.command("add")
 @click.argument("name")
-@click.option("--crs", type=int, required=True, help="The subscriber's CRS score (0–1200).")
+@click.option("--crs", type=int, help="The subscriber's CRS score (0–1200); or give --profile.")
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help=PROFILE_HELP,
+)
 @click.option("--category", "categories", multiple=True, metavar="KEY", help=CATEGORY_HELP)
 @click.option(
     "--url", "urls", multiple=True, metavar="APPRISE_URL", help="Where to send alerts (repeatable)."
@@ -68,7 +124,8 @@ def _subscriber_json(view: Any) -> dict[str, Any]:
 def subscribers_add(
     obj: Context,
     name: str,
-    crs: int,
+    crs: int | None,
+    profile_path: Path | None,
     categories: tuple[str, ...],
     urls: tuple[str, ...],
     submitted_at: str | None,
@@ -78,12 +135,19 @@ def subscribers_add(
     time_zone: str | None,
 ) -> None:
     """Add a subscriber and print their id. General rounds alert everyone; category rounds alert those with
-    that category, given with --category or derived from --noc occupations and --nclc-french."""
+    that category, given with --category or derived from --noc occupations and --nclc-french. The CRS is a
+    number (--crs) or computed from a profile file for each round's day (--profile)."""
     from drawwatch.app.derived import refresh_derived_categories
     from drawwatch.app.importer import subscriber_input
     from drawwatch.storage.db import session_scope
     from drawwatch.storage.subscribers import add_subscriber
 
+    if (crs is None) == (profile_path is None):
+        raise click.UsageError("give the CRS as --crs N or --profile FILE (one of them)")
+    scored = _scored_profile(profile_path)
+    if scored is not None:
+        crs = scored.score.total
+    assert crs is not None
     data = subscriber_input(
         name=name,
         crs=crs,
@@ -100,6 +164,8 @@ def subscribers_add(
         new_id = row.id
         assert new_id is not None
         refresh_derived_categories(session, subscriber_ids=[new_id])
+        if scored is not None:
+            _save_profile(session, new_id, scored)
     click.echo(new_id)
 
 
@@ -136,18 +202,33 @@ def subscribers_list(obj: Context, as_json: bool, active: bool | None) -> None:
 def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
     """Show one subscriber."""
     from drawwatch.storage.db import session_scope
-    from drawwatch.storage.subscribers import get_subscriber
+    from drawwatch.storage.subscribers import get_subscriber, score_state
 
     with session_scope(obj.engine) as session:
         view = get_subscriber(session, subscriber_id)
-    if view is None:
+        state = score_state(session, subscriber_id)
+    if view is None or state is None:
         raise UserError(f"no subscriber with id {subscriber_id}")
     data = _subscriber_json(view) | {"unsubscribe_token": view.unsubscribe_token}
+    computed = _computed_score(state)
     if as_json:
+        if computed is not None:
+            data["score"] = computed
         click.echo(json.dumps(data, indent=2))
         return
     click.echo(f"Subscriber {data['id']}: {data['name']}{'' if data['active'] else ' (inactive)'}")
-    click.echo(f"  CRS:          {data['crs']}")
+    if computed is None:
+        click.echo(f"  CRS:          {data['crs']}")
+    else:
+        changes = (
+            f"next change on {computed['changes_on']}" if computed["changes_on"] else "no change foreseen"
+        )
+        click.echo(
+            f"  CRS:          {data['crs']} from the profile on {computed['on']} (rule set "
+            f"{computed['rules']}; {changes})"
+        )
+        if computed["note"]:
+            click.echo(f"  Last change:  {computed['note']}")
     click.echo(f"  Categories:   {', '.join(data['categories']) or 'none (general rounds only)'}")
     click.echo(
         f"  Submitted at: {data['submitted_at'] or 'not saved (tie-break outcome unknown at the cut-off)'}"
@@ -158,12 +239,43 @@ def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
     click.echo(f"  Unsubscribe:  drawwatch subscribers unsubscribe {data['unsubscribe_token']}")
     for url in data["urls"]:
         click.echo(f"  Channel:      {url}")
+    if computed is not None:
+        from drawwatch.app.rescore import stored_profile
+        from drawwatch.cli.crs import score_table
+        from drawwatch.domain.crs import score
+
+        assert state.profile is not None and state.score_on is not None
+        click.echo("")
+        click.echo(score_table(score(stored_profile(state.profile), state.score_on)))
+
+
+def _computed_score(state: Any) -> dict[str, Any] | None:
+    """A profile subscriber's stored score as JSON (with its breakdown); None for a bare CRS number."""
+    if state.profile is None or state.score_on is None:
+        return None
+    from drawwatch.app.rescore import stored_profile
+    from drawwatch.domain.crs import score
+
+    return {
+        "on": state.score_on.isoformat(),
+        "changes_on": state.score_until.isoformat() if state.score_until else None,  # first day it differs
+        "rules": state.score_rules,
+        "note": state.score_note,
+        "breakdown": score(stored_profile(state.profile), state.score_on).to_json(),
+    }
 
 
 @subscribers.command("edit")
 @click.argument("subscriber_id", type=int)
 @click.option("--name", help="A new name.")
-@click.option("--crs", type=int, help="A new CRS score.")
+@click.option("--crs", type=int, help="A new CRS score (a bare number: it replaces a saved profile).")
+@click.option(
+    "--profile",
+    "profile_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help=PROFILE_HELP + " It replaces a bare --crs number.",
+)
 @click.option(
     "--category", "categories", multiple=True, metavar="KEY", help="Replace the categories (repeatable)."
 )
@@ -181,6 +293,7 @@ def subscribers_edit(
     subscriber_id: int,
     name: str | None,
     crs: int | None,
+    profile_path: Path | None,
     categories: tuple[str, ...],
     urls: tuple[str, ...],
     submitted_at: str | None,
@@ -193,8 +306,13 @@ def subscribers_edit(
     """Change a subscriber; options not given are left as they are."""
     from drawwatch.app.importer import check_urls, parse_submitted_at
     from drawwatch.storage.db import session_scope
-    from drawwatch.storage.subscribers import UNSET, edit_subscriber
+    from drawwatch.storage.subscribers import UNSET, clear_profile, edit_subscriber
 
+    if crs is not None and profile_path is not None:
+        raise click.UsageError("give the CRS as --crs N or --profile FILE, not both")
+    scored = _scored_profile(profile_path)
+    if scored is not None:
+        crs = scored.score.total
     changes: dict[str, Any] = {"name": name, "crs": crs, "active": active}
     if categories:
         changes["categories"] = [c.strip().lower() for c in categories]
@@ -218,6 +336,10 @@ def subscribers_edit(
             edit_subscriber(session, subscriber_id, **changes)
         except LookupError:
             raise UserError(f"no subscriber with id {subscriber_id}") from None
+        if scored is not None:
+            _save_profile(session, subscriber_id, scored)
+        elif crs is not None:
+            clear_profile(session, subscriber_id)  # a bare number again
     click.echo(f"Subscriber {subscriber_id} updated.")
 
 

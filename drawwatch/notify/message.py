@@ -65,6 +65,13 @@ class AlertContext:
     qualifying_occupation: str | None = None  # e.g. "21231 Software engineers and designers"
     unsubscribe_hint: str | None = None
     submitted_at: datetime | None = None  # the subscriber's saved profile submission time (aware)
+    # For a subscriber with a CRS profile: ``subscriber_crs`` is its score on the round's day under this rule
+    # set (e.g. "crs-2025-03-25"); None for a bare CRS number.
+    score_rules: str | None = None
+    # Why the score differs from the one of the previous alert, e.g. "5 points lower since your birthday on
+    # 2026-03-14"; and the next change foreseen, e.g. "5 points lower from your birthday on 2027-03-14".
+    score_note: str | None = None
+    score_next: str | None = None
 
     def __post_init__(self) -> None:
         if self.tie not in TIE_VALUES:

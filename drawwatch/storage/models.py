@@ -197,7 +197,17 @@ class Subscriber(SQLModel, table=True):
     """
 
     __tablename__ = "subscriber"
-    __table_args__ = (CheckConstraint(f"crs >= 0 AND crs <= {MAX_CRS}", name="ck_subscriber_crs"),)
+    __table_args__ = (
+        CheckConstraint(f"crs >= 0 AND crs <= {MAX_CRS}", name="ck_subscriber_crs"),
+        # Partial: finding the profile scores to recompute before queueing reads only profile subscribers.
+        Index(
+            "ix_subscriber_profile_score",
+            "score_on",
+            "score_until",
+            postgresql_where=literal_column("profile IS NOT NULL"),
+            sqlite_where=literal_column("profile IS NOT NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
@@ -215,6 +225,14 @@ class Subscriber(SQLModel, table=True):
     # Local "HH:MM-HH:MM" during which alerts wait (may span midnight), in ``timezone`` (IANA name).
     quiet_hours: str | None = Field(default=None, max_length=11)
     timezone: str | None = Field(default=None, max_length=64)
+    # A CRS profile (the parsed profile as JSON), when saved: ``crs`` is then its score on ``score_on`` under
+    # rule set ``score_rules``, true until ``score_until`` (None: no known day); ``score_note`` says why the
+    # score last changed ("5 points lower since your birthday on 2026-03-14"). Rescored before queueing.
+    profile: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    score_on: dt.date | None = None
+    score_until: dt.date | None = None
+    score_rules: str | None = Field(default=None, max_length=32)
+    score_note: str | None = Field(default=None, max_length=300)
 
 
 class SubscriberCategory(SQLModel, table=True):

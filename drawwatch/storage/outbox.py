@@ -91,7 +91,26 @@ class ClaimedAlert:
     subscriber_quiet_hours: str | None
     subscriber_timezone: str | None
     qualifying_occupation: str | None = None
+    # A CRS profile (JSON) when the subscriber saved one; the alert states its score on the round's day.
+    subscriber_profile: str | None = None
+    # The day of the round of the subscriber's previous round alert (what "changed since" compares with).
+    previous_round_date: dt.date | None = None
 
+
+_PREVIOUS = _ALERT.alias("previous_alert")
+_PREVIOUS_DRAW = _DRAW.alias("previous_draw")
+# The latest earlier round the subscriber was alerted about, for a profile's "changed since" note.
+_PREVIOUS_ROUND_DATE = (
+    select(func.max(_PREVIOUS_DRAW.c.date))
+    .select_from(_PREVIOUS.join(_PREVIOUS_DRAW, _PREVIOUS_DRAW.c.id == _PREVIOUS.c.draw_id))
+    .where(
+        _PREVIOUS.c.subscriber_id == _ALERT.c.subscriber_id,
+        _PREVIOUS.c.kind == "round",
+        _PREVIOUS_DRAW.c.date < _DRAW.c.date,
+    )
+    .correlate(_ALERT, _DRAW)
+    .scalar_subquery()
+)
 
 _CLAIMED_COLUMNS = (
     _ALERT.c.id,
@@ -124,6 +143,8 @@ _CLAIMED_COLUMNS = (
     _SUBSCRIBER.c.quiet_hours,
     _SUBSCRIBER.c.timezone,
     _CATEGORY.c.via,
+    _SUBSCRIBER.c.profile,
+    _PREVIOUS_ROUND_DATE,
 )
 
 

@@ -835,3 +835,84 @@ def _cancel_undelivered(session: Session, subscriber_id: int) -> int:
         .values(status="cancelled", claimed_by=None, lease_until=None)
     )
     return _rowcount(session.exec(stmt))
+
+
+# --- CRS profiles: the stored score and when it stops being true --------------------------------------------
+
+
+class ScoreState(NamedTuple):
+    """A subscriber's saved profile (JSON, None for a bare number) and the score stored from it."""
+
+    profile: str | None
+    crs: int
+    score_on: dt.date | None
+    score_until: dt.date | None
+    score_rules: str | None
+    score_note: str | None
+
+
+def score_state(session: Session, subscriber_id: int) -> ScoreState | None:
+    """The subscriber's profile and stored score, or None for an unknown id."""
+    row = session.exec(
+        select(  # type: ignore[call-overload]  # SQLModel's select() is typed for up to 4 columns
+            col(Subscriber.profile),
+            col(Subscriber.crs),
+            col(Subscriber.score_on),
+            col(Subscriber.score_until),
+            col(Subscriber.score_rules),
+            col(Subscriber.score_note),
+        ).where(col(Subscriber.id) == subscriber_id)
+    ).first()
+    return None if row is None else ScoreState(*row)
+
+
+def profiles_to_rescore(session: Session, on: dt.date) -> list[tuple[int, str, int, dt.date | None]]:
+    """Subscribers with a profile whose stored score is not known true on ``on``: never computed, computed
+    for a later day, or no longer true by then. ``(id, profile JSON, stored crs, score_on)``; one query,
+    which finds nobody (cheaply) when every stored score still holds."""
+    stmt = select(
+        col(Subscriber.id), col(Subscriber.profile), col(Subscriber.crs), col(Subscriber.score_on)
+    ).where(
+        col(Subscriber.profile).is_not(None),
+        or_(
+            col(Subscriber.score_on).is_(None),
+            col(Subscriber.score_on) > on,
+            col(Subscriber.score_until) <= on,
+        ),
+    )
+    return cast(list[tuple[int, str, int, dt.date | None]], list(session.exec(stmt).all()))
+
+
+def set_score(
+    session: Session,
+    subscriber_id: int,
+    *,
+    crs: int,
+    on: dt.date,
+    until: dt.date | None,
+    rules: str,
+    note: str | None = None,
+    profile: str | _Unset | None = UNSET,
+) -> None:
+    """Store a score computed from the subscriber's profile (and, given ``profile``, a new profile: its note is
+    then ``note``). Without ``profile``, a None ``note`` keeps the last one: the score did not change."""
+    problem = crs_problem(crs)
+    if problem:
+        raise InvalidInput(problem)
+    values: dict[str, Any] = {"crs": crs, "score_on": on, "score_until": until, "score_rules": rules}
+    if not isinstance(profile, _Unset):
+        values |= {"profile": profile, "score_note": note, "updated_at": utcnow()}
+    elif note is not None:
+        values["score_note"] = note
+    begin_write(session)
+    session.exec(update(Subscriber).where(col(Subscriber.id) == subscriber_id).values(**values))
+
+
+def clear_profile(session: Session, subscriber_id: int) -> None:
+    """Forget the subscriber's profile: ``crs`` is a bare number again (as given with it)."""
+    begin_write(session)
+    session.exec(
+        update(Subscriber)
+        .where(col(Subscriber.id) == subscriber_id)
+        .values(profile=None, score_on=None, score_until=None, score_rules=None, score_note=None)
+    )

@@ -103,3 +103,13 @@ def test_the_http_handler_imported_cheaply_names_its_deprecated_aliases_as_scrap
         "scrapy.core.downloader.tls",
     ]
     assert seen["drawwatch"]["stack_restored"] is True
+
+
+def test_the_spider_callbacks_return_no_value_so_scrapy_need_not_read_their_source_each_poll() -> None:
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from drawwatch.scrapers.spiders.rounds import RoundsSpider
+
+    assert poll_settings().getbool("WARN_ON_GENERATOR_RETURN_VALUE") is False
+    callbacks = [getattr(RoundsSpider, name) for name in vars(RoundsSpider) if name in ("parse", "failed")]
+    assert callbacks and not any(is_generator_with_return_value(cb) for cb in callbacks)

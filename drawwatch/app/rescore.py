@@ -1,0 +1,150 @@
+"""Subscribers with a CRS profile: their stored score, recomputed for the day of each new round.
+
+A subscriber may save a profile (``subscribers add/edit --profile FILE``) instead of a bare CRS number.
+``subscriber.crs`` stays the number queueing compares, so queueing remains one set-based statement: before
+the alerts of a round dated D are queued, only the profile subscribers whose stored score is not known true
+on D (see :func:`drawwatch.storage.subscribers.profiles_to_rescore`) are scored again in Python, under the
+rule set in force on D and with their age on D. Each stored score keeps the first later day it stops being
+true, so most checks rescore nobody. Like derived categories (:mod:`drawwatch.app.derived`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import NamedTuple
+
+from sqlmodel import Session
+
+from drawwatch.domain.crs import NoRuleSetError, Profile, parse_profile, rules_on, score, score_until
+from drawwatch.domain.crs.score import candidate_dates
+from drawwatch.storage.matching import queue_round_alerts
+from drawwatch.storage.models import Round
+from drawwatch.storage.subscribers import profiles_to_rescore, set_score
+
+
+def profile_json(profile: Profile) -> str:
+    """The parsed profile as stored (``subscriber.profile``); :func:`stored_profile` reads it back."""
+    return profile.model_dump_json(exclude_none=True)
+
+
+def stored_profile(text: str) -> Profile:
+    return parse_profile(json.loads(text))
+
+
+def _points(n: int) -> str:
+    return f"{n} point{'' if n == 1 else 's'}"
+
+
+def _why(day: date, reasons: list[str]) -> str:
+    if any(reason.startswith("birthday:") for reason in reasons):
+        return f"your birthday on {day.isoformat()}"
+    return f"{day.isoformat()} ({'; '.join(reasons)})"
+
+
+def _changes_between(profile: Profile, start: date, end: date) -> list[tuple[date, list[str]]]:
+    """The days in (start, end] on which the score changes, each with its reasons."""
+    reasons: dict[date, list[str]] = {}
+    for day, reason in candidate_dates(profile, start):
+        if day <= end:
+            reasons.setdefault(day, []).append(reason)
+    found: list[tuple[date, list[str]]] = []
+    _, until = score_until(profile, start)
+    while until is not None and until <= end:
+        found.append((until, reasons.get(until, [])))
+        _, until = score_until(profile, until)
+    return found
+
+
+def change_note(profile: Profile, before: date, on: date, *, old_total: int | None = None) -> str | None:
+    """Why the score on ``on`` differs from the one on ``before`` (``old_total`` if given), e.g. "5 points
+    lower since your birthday on 2026-03-14"; None when it is the same."""
+    old = score(profile, before).total if old_total is None else old_total
+    new = score(profile, on).total
+    if new == old:
+        return None
+    direction = "lower" if new < old else "higher"
+    if on >= before:
+        whys = [_why(day, reasons) for day, reasons in _changes_between(profile, before, on)]
+        since = f" since {' and '.join(whys)}" if whys else f" than on {before.isoformat()}"
+        return f"{_points(abs(new - old))} {direction}{since}"
+    whys = [_why(day, reasons) for day, reasons in _changes_between(profile, on, before)]
+    ahead = f", before {' and '.join(whys)}" if whys else ""
+    return f"{_points(abs(new - old))} {direction} than on {before.isoformat()}{ahead}"
+
+
+def next_change(profile: Profile, on: date) -> str | None:
+    """The next change the score foresees after ``on``, e.g. "5 points lower from your birthday on
+    2026-03-14"; None when none is known."""
+    now, until = score_until(profile, on)
+    if until is None:
+        return None
+    later = score(profile, until).total
+    if later == now.total:  # the line items change, not the total
+        return None
+    reasons = [reason for day, reason in candidate_dates(profile, on) if day == until]
+    direction = "lower" if later < now.total else "higher"
+    return f"{_points(abs(later - now.total))} {direction} from {_why(until, reasons)}"
+
+
+class AlertScore(NamedTuple):
+    """What an alert says of a profile subscriber's score for a round's day."""
+
+    total: int
+    rules: str
+    note: str | None  # the change since the subscriber's previous alert, and why
+    next: str | None  # the next foreseen change
+
+
+def alert_score(profile_text: str, on: date, previous: date | None) -> AlertScore | None:
+    """The score of a stored profile on a round's day, with the change since ``previous`` (the day of the
+    round of the subscriber's previous alert, if any) and the next one foreseen; None for a day before the
+    first rule set (the stored score stands)."""
+    if not has_rules(on):
+        return None
+    profile = stored_profile(profile_text)
+    if previous is not None and not has_rules(previous):
+        previous = None
+    result = score(profile, on)
+    note = None if previous is None else change_note(profile, previous, on)
+    return AlertScore(result.total, result.rules.id, note, next_change(profile, on))
+
+
+def has_rules(day: date) -> bool:
+    """Whether a CRS rule set is in force on ``day`` (drawwatch's start on 2016-11-19)."""
+    try:
+        rules_on(day)
+    except NoRuleSetError:
+        return False
+    return True
+
+
+def refresh_scores(session: Session, *, on: date) -> int:
+    """Score again, for the day ``on``, the profile subscribers whose stored score is not known true on it.
+    Returns how many were scored; cheap (one query) when none is due. Before the first rule set (an old
+    round corrected) nothing is scored: the stored scores stand."""
+    if not has_rules(on):
+        return 0
+    todo = profiles_to_rescore(session, on)
+    for subscriber_id, text, old_total, old_on in todo:
+        profile = stored_profile(text)
+        result, until = score_until(profile, on)
+        note = None
+        if old_on is not None and result.total != old_total and has_rules(old_on):
+            note = change_note(profile, old_on, on, old_total=old_total)
+        set_score(
+            session, subscriber_id, crs=result.total, on=on, until=until, rules=result.rules.id, note=note
+        )
+    return len(todo)
+
+
+def queue_with_scores(session: Session, rounds: Sequence[Round]) -> int:
+    """Queue the alerts of ``rounds`` one round at a time, each after the profile subscribers' scores are
+    brought to the round's day; returns how many alert rows were added."""
+    queued = 0
+    for round_ in rounds:
+        if not round_.baseline:
+            refresh_scores(session, on=round_.date)
+        queued += queue_round_alerts(session, [round_])
+    return queued
