@@ -2,6 +2,8 @@
 importing subscribers in bulk.
 
     .venv/bin/python benchmarks/bench_queue.py [--subscribers 100000 1000000] [--import-rows 100000]
+                                               [--profile-subscribers 1000000] [--profile-share 1.0]
+                                               [--rescore-all-repeats 0]
                                                [--repeats 3] [--drawwatch-python PYTHON]
                                                [--database-url postgresql+psycopg://postgres@127.0.0.1/test]
 
@@ -19,6 +21,19 @@ The three measured steps run --repeats times on the loaded database (all alerts 
 back between repeats; on PostgreSQL the alert table is vacuumed and analysed too): each repeat is printed,
 the first is the cold one, the summary quotes medians. Then ``import_subscribers`` of 100,000
 ``SubscriberInput`` rows into an empty database (validation + insert), --repeats times, a fresh database each.
+
+The profile case (``--profile-subscribers N``, default 1,000,000; 0 skips it): the same N subscribers, of which
+``--profile-share`` (default all) get a CRS profile (birth dates over every day of the year, ages 30–37, so
+each birthday changes the age points), their scores stored set-based (one UPDATE … FROM a table of the
+distinct profiles' scores for 2026-03-04, as ``subscribers add --profile`` would store them). Then one round
+queued with ``queue_with_scores`` (rescoring, then queueing), in a child process, for three dates:
+(a) "covered": the round dated 2026-03-04, which every stored score covers: nothing to recompute;
+(b) "birthdays": dated 2026-03-05, the birthday of ~1/365 of them: those are rescored;
+(c) "all": dated 2026-03-05 after every stored score was made to end that day (as a rule set taking
+effect then would): every profile is rescored in Python. (a) and (b) run --repeats times, (c)
+--rescore-all-repeats times (default 0, i.e. skipped: ~50 min at 1,000,000, ~5 min at 100,000). Each
+prints the profiles rescored, alerts queued, seconds and peak RSS of the child. Target (issue): under 10 s,
+memory flat.
 
 SQLite (the default) runs in a temporary directory. ``--database-url`` names a PostgreSQL *server*: the
 benchmark creates its own scratch database there and drops it afterwards; the named database is not touched.
@@ -48,7 +63,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, delete, insert, text, update  # noqa: E402
 
 from benchmarks._common import add_python_option, describe_target, load_line, run_under, scratch_database  # noqa: E402
+from drawwatch.app.rescore import profile_json, queue_with_scores  # noqa: E402
 from drawwatch.domain.clock import utcnow  # noqa: E402
+from drawwatch.domain.crs import parse_profile, score_until  # noqa: E402
 from drawwatch.storage.db import make_engine, session_scope  # noqa: E402
 from drawwatch.storage.matching import queue_corrections, queue_round_alerts  # noqa: E402
 from drawwatch.storage.migrate import init_schema  # noqa: E402
@@ -125,12 +142,12 @@ def load_subscribers(engine: Engine, count: int, seed: int = 1) -> None:
             conn.execute(text("ANALYZE"))
 
 
-def add_round(engine: Engine) -> int:
+def add_round(engine: Engine, day: date = date(2026, 3, 4)) -> int:
     with session_scope(engine) as session:
         round_ = Round(
             number="999",
             number_int=999,
-            date=date(2026, 3, 4),
+            date=day,
             name="For STEM occupations (2026-Version 1)",
             category="stem",
             invitations=4000,
@@ -149,8 +166,9 @@ def add_round(engine: Engine) -> int:
 # --- the measured steps --------------------------------------------------------------------------------
 
 
-def queue_in_this_process(url: str, draw_id: int) -> dict[str, Any]:
-    """Queue one round's alerts (the child process's whole job) and report time and memory."""
+def queue_in_this_process(url: str, draw_id: int, *, scores: bool = False) -> dict[str, Any]:
+    """Queue one round's alerts (the child process's whole job) and report time and memory; with
+    ``scores``, as ingestion does (``queue_with_scores``: the stale profile scores first)."""
     engine = make_engine(url)
     with session_scope(engine) as session:
         session.get_one(Round, draw_id)  # connect and import everything before the "before" figures
@@ -158,7 +176,8 @@ def queue_in_this_process(url: str, draw_id: int) -> dict[str, Any]:
     tracemalloc.start()
     started = time.perf_counter()
     with session_scope(engine) as session:
-        queued = queue_round_alerts(session, [session.get_one(Round, draw_id)])
+        round_ = session.get_one(Round, draw_id)
+        queued = (queue_with_scores if scores else queue_round_alerts)(session, [round_])
     seconds = time.perf_counter() - started
     _, python_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
@@ -174,9 +193,9 @@ def queue_in_this_process(url: str, draw_id: int) -> dict[str, Any]:
     }
 
 
-def queue_in_child(url: str, draw_id: int) -> dict[str, Any]:
+def queue_in_child(url: str, draw_id: int, *, scores: bool = False) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--queue-only", url, str(draw_id)],
+        [sys.executable, __file__, "--queue-scores-only" if scores else "--queue-only", url, str(draw_id)],
         capture_output=True,
         text=True,
         check=False,
@@ -268,6 +287,149 @@ def bench_import(server_url: str | None, count: int) -> dict[str, float]:
     return {"rows": count, "seconds": seconds}
 
 
+# --- the profile case ----------------------------------------------------------------------------------
+
+STORED_ON, NEXT_DAY = date(2026, 3, 4), date(2026, 3, 5)
+PROFILE_CUT_OFF = 440  # the profiles score 408–474 on the day
+PROFILE_GROUPS = 365 * 8  # birth day of the year × age 30–37
+BENCH_PROFILE = {
+    "spouse_status": "none",
+    "education": "masters",
+    "first_language": {
+        "test": "ielts",
+        "test_date": "2025-09-20",
+        "scores": {"listening": 8.0, "reading": 7.0, "writing": 7.0, "speaking": 7.5},
+    },
+    "canadian_work_years": 1,
+    "foreign_work_years": 3,
+}
+
+
+def profile_groups() -> list[dict[str, Any]]:
+    """The distinct profiles: subscriber i has group i % PROFILE_GROUPS (its birth date), with the score
+    stored for STORED_ON."""
+    groups = []
+    for k in range(PROFILE_GROUPS):
+        born = date(1989 - k // 365, 1, 1) + timedelta(days=k % 365)
+        profile = parse_profile({**BENCH_PROFILE, "birth_date": born.isoformat()})
+        result, until = score_until(profile, STORED_ON)
+        groups.append(
+            {
+                "k": k,
+                "profile": profile_json(profile),
+                "crs": result.total,
+                "until": until,
+                "rules": result.rules.id,
+            }
+        )
+    return groups
+
+
+def store_profiles(engine: Engine, count: int, share: float, groups: list[dict[str, Any]]) -> int:
+    """Give the first ``share`` of the subscribers a profile and its stored score, set-based; returns how many."""
+    with_profile = int(count * share)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_profile"))
+        conn.execute(
+            text(
+                "CREATE TABLE bench_profile (k INTEGER PRIMARY KEY, profile TEXT, crs INTEGER, "
+                "score_until DATE, score_rules TEXT)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO bench_profile VALUES (:k, :profile, :crs, :until, :rules)"),
+            groups,
+        )
+        conn.execute(
+            text(
+                "UPDATE subscriber SET profile = g.profile, crs = g.crs, score_on = :on, "
+                "score_until = g.score_until, score_rules = g.score_rules, score_note = NULL "
+                f"FROM bench_profile AS g WHERE subscriber.id <= :n AND g.k = subscriber.id % {PROFILE_GROUPS}"
+            ),
+            {"on": STORED_ON, "n": with_profile},
+        )
+        conn.execute(text("DROP TABLE bench_profile"))
+    return with_profile
+
+
+def count_rescored(engine: Engine, day: date) -> int:
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT count(*) FROM subscriber WHERE profile IS NOT NULL AND score_on = :day"),
+            {"day": day},
+        ).scalar_one()
+    return int(found)
+
+
+def bench_profiles(
+    server_url: str | None, count: int, share: float, repeats: int, all_repeats: int
+) -> tuple[float, int, dict[str, list[dict[str, Any]]]]:
+    """(load seconds, profile subscribers, {case: the figures of each repeat})."""
+    groups = profile_groups()
+    cases: dict[str, list[dict[str, Any]]] = {"covered": [], "birthdays": [], "all": []}
+    with scratch_database(server_url, f"profiles-{count}") as url:
+        engine = make_engine(url)
+        init_schema(engine)
+        started = time.perf_counter()
+        load_subscribers(engine, count)
+        profiles = store_profiles(engine, count, share, groups)
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
+        load_seconds = time.perf_counter() - started
+        draw_id = add_round(engine, STORED_ON)
+        for case, day, times in (
+            ("covered", STORED_ON, repeats),
+            ("birthdays", NEXT_DAY, repeats),
+            ("all", NEXT_DAY, all_repeats),
+        ):
+            for _ in range(times):
+                put_back(engine, draw_id)
+                store_profiles(engine, count, share, groups)
+                with engine.begin() as conn:
+                    conn.execute(
+                        update(Round).where(Round.id == draw_id).values(date=day, crs=PROFILE_CUT_OFF)
+                    )  # type: ignore[arg-type]
+                    if case == "all":  # as a rule set taking effect on NEXT_DAY would
+                        conn.execute(
+                            text("UPDATE subscriber SET score_until = :day WHERE profile IS NOT NULL"),
+                            {"day": day},
+                        )
+                figures = queue_in_child(url, draw_id, scores=True)
+                figures["rescored"] = count_rescored(engine, day) if day != STORED_ON else 0
+                cases[case].append(figures)
+        engine.dispose()
+    return load_seconds, profiles, cases
+
+
+def print_profiles(
+    count: int, profiles: int, load_seconds: float, cases: dict[str, list[dict[str, Any]]]
+) -> list[str]:
+    print(
+        f"{count:>9,} subscribers, {profiles:,} with a profile: loaded and scored in {load_seconds:.1f} s (once)"
+    )
+    summary = []
+    labels = {
+        "covered": "covered (nothing to recompute)",
+        "birthdays": "birthdays (~1/365 rescored)",
+        "all": "all rescored (rule-set change)",
+    }
+    for case, runs in cases.items():
+        for i, f in enumerate(runs, 1):
+            print(
+                f"  {labels[case]:<31} repeat {i}: rescored {f['rescored']:>9,} | queued {f['queued']:>7,} alerts in"
+                f" {f['seconds']:7.2f} s | RSS {f['rss_before_mib']:.0f} → {f['rss_after_mib']:.0f} MiB (peak"
+                f" {f['peak_rss_before_mib']:.0f} → {f['peak_rss_after_mib']:.0f} MiB) | Python peak"
+                f" {f['python_peak_kib'] / 1024:.1f} MiB"
+            )
+        if runs:
+            seconds = median_of(runs, "seconds")
+            peak = median_of(runs, "peak_rss_after_mib")
+            print(f"  {labels[case]:<31} median {seconds:8.2f} s, peak RSS {peak:.0f} MiB")
+            summary.append(f"profiles {case} {seconds:.2f} s (peak RSS {peak:.0f} MiB)")
+    return summary
+
+
 def median_of(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(run[key] for run in runs)
 
@@ -276,11 +438,25 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--queue-only":
         print(json.dumps(queue_in_this_process(sys.argv[2], int(sys.argv[3]))))
         return
+    if len(sys.argv) == 4 and sys.argv[1] == "--queue-scores-only":
+        print(json.dumps(queue_in_this_process(sys.argv[2], int(sys.argv[3]), scores=True)))
+        return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--subscribers", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument(
+        "--subscribers", type=int, nargs="*", default=[100_000, 1_000_000], help="N (none: skip this case)"
+    )
     parser.add_argument("--import-rows", type=int, default=100_000)
+    parser.add_argument(
+        "--profile-subscribers", type=int, default=1_000_000, help="the profile case's N (0: skip it)"
+    )
+    parser.add_argument(
+        "--profile-share", type=float, default=1.0, help="the share of them with a profile (default 1.0: all)"
+    )
+    parser.add_argument(
+        "--rescore-all-repeats", type=int, default=0, help="runs of the all-rescored profile case (default 0)"
+    )
     parser.add_argument("--database-url", help="a PostgreSQL server URL (default: SQLite in a temp dir)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each measured step (default 3)")
     add_python_option(parser)
@@ -326,6 +502,15 @@ def main() -> None:
             f"({', '.join(f'{s:.2f}' for s in seconds)})"
         )
         summary.append(f"import {opts.import_rows:,} {statistics.median(seconds):.2f} s")
+    if opts.profile_subscribers:
+        load_seconds, profiles, cases = bench_profiles(
+            opts.database_url,
+            opts.profile_subscribers,
+            opts.profile_share,
+            opts.repeats,
+            opts.rescore_all_repeats,
+        )
+        summary += print_profiles(opts.profile_subscribers, profiles, load_seconds, cases)
     print(f"summary ({backend}, medians of {opts.repeats}): " + "; ".join(summary) + "; target queue < 10 s")
 
 

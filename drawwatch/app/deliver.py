@@ -224,14 +224,23 @@ def correction_context(
     from drawwatch.notify.correction import CorrectionContext, change_line
 
     shown = material_changes(changes, tie_break_now=alert.round_tie_break)
+    crs, rules = alert.subscriber_crs, None
+    if alert.subscriber_profile is not None:
+        # The score on the corrected round's day (the standing was judged at it), as round alerts state it.
+        from drawwatch.app.rescore import alert_score
+
+        scored = alert_score(alert.subscriber_profile, alert.round_date, None)
+        if scored is not None:
+            crs, rules = scored.total, scored.rules
     return CorrectionContext(
         round=round_info(alert),
         changes=tuple(change_line(change) for change in shown),
         subscriber_name=alert.subscriber_name,
-        subscriber_crs=alert.subscriber_crs,
+        subscriber_crs=crs,
         standing=alert.tie,  # type: ignore[arg-type]  # checked by CorrectionContext
         unsubscribe_hint=unsubscribe_hint(settings, alert.subscriber_unsubscribe_token),
         submitted_at=alert.subscriber_submitted_at,
+        score_rules=rules,
     )
 
 

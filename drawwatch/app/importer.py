@@ -11,29 +11,34 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from drawwatch.app.rescore import profile_json
+from drawwatch.domain.clock import utcnow
+from drawwatch.domain.crs import ProfileError, parse_profile, score_until
 from drawwatch.domain.errors import InvalidInput
-from drawwatch.domain.secrets import shown_value, shown_values
+from drawwatch.domain.secrets import masked_text, shown_value, shown_values
 from drawwatch.notify.urls import ChannelError, validate_url
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.subscribers import (
     PROGRESS_STEP,
     ImportProblem,
     ImportResult,
+    ProfileScore,
     Progress,
     SubscriberInput,
     import_key,
     merge_subscribers,
 )
 
-CSV_FIELDS = ("name", "crs", "categories", "urls", "submitted_at", "quiet_hours", "timezone")
+CSV_FIELDS = ("name", "crs", "categories", "urls", "submitted_at", "quiet_hours", "timezone", "profile")
 # The longest cell (CSV) or string (TOML) taken: far above any name, score or set of apprise URLs, far below
 # what would make a row's checks or its error slow. csv's own limit (128 KiB) would raise instead.
 MAX_CELL_CHARS = 16_384
@@ -88,8 +93,16 @@ def subscriber_input(
     nclc_french: int | None = None,
     quiet_hours: str | None = None,
     timezone: str | None = None,
+    profile: object = None,
 ) -> SubscriberInput:
-    """Build and validate one subscriber; raises ValueError naming the field."""
+    """Build and validate one subscriber; raises ValueError naming the field.
+
+    ``profile`` (a file's CRS profile, parsed from TOML or JSON) takes the place of ``crs``: the CRS is then
+    its score for today, stored with the profile (as ``subscribers add --profile`` stores it).
+    """
+    score = _profile_score(profile, crs)
+    if score is not None:
+        crs = score[0]
     if isinstance(crs, bool) or not isinstance(crs, int):
         try:
             crs = int(str(crs).strip())
@@ -113,9 +126,55 @@ def subscriber_input(
         nclc_french=nclc_french,
         quiet_hours=_stripped(quiet_hours),
         time_zone=_stripped(timezone),
+        score=None if score is None else score[1],
     )
     data.validate()
     return data
+
+
+def _profile_score(profile: object, crs: object) -> tuple[int, ProfileScore] | None:
+    """A row's CRS profile checked and scored for today (the score's total and what is stored with it), None
+    when the row gives none; exactly one of ``crs`` and ``profile`` must be given."""
+    given_crs = crs is not None and not (isinstance(crs, str) and not crs.strip())
+    if profile is None:
+        if not given_crs:
+            raise InvalidInput("crs or profile is required (give one of them)")
+        return None
+    if given_crs:
+        raise InvalidInput("give crs or profile, not both")
+    try:
+        parsed = parse_profile(profile)
+    except ProfileError as exc:
+        raise InvalidInput(f"profile: {_hidden(str(exc), profile)}") from None
+    today = utcnow().date()
+    result, until = score_until(parsed, today)
+    return result.total, ProfileScore(profile_json(parsed), today, until, result.rules.id)
+
+
+def _hidden(message: str, data: object) -> str:
+    """A profile error with every value of ``data`` it quotes that may be a secret (an apprise URL typed in
+    the wrong place) described instead (:func:`~drawwatch.domain.secrets.shown_value`)."""
+    for value in _strings_in(data):
+        shown = shown_value(value)
+        if shown != repr(value):
+            message = message.replace(repr(value), shown)
+    return masked_text(message)
+
+
+def _strings_in(data: object) -> list[str]:
+    """Every string in a parsed TOML/JSON value, longest first (so no part of one is replaced alone)."""
+    found: list[str] = []
+    todo = [data]
+    while todo:
+        value = todo.pop()
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, Mapping):
+            todo.extend(value.values())
+            found.extend(key for key in value if isinstance(key, str))
+        elif isinstance(value, list | tuple):
+            todo.extend(value)
+    return sorted(found, key=len, reverse=True)
 
 
 def _stripped(value: object) -> str | None:
@@ -249,10 +308,13 @@ def _too_long(column: str, value: object) -> str | None:
 def _csv_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
     rows = _csv_rows(path, _text(path, "utf-8-sig"))
     header = [h.strip() for h in rows[0][1]] if rows else []
-    missing = [f for f in ("name", "crs", "urls") if f not in header]
+    missing = [
+        f for f in ("name", "crs", "urls") if f not in header and not (f == "crs" and "profile" in header)
+    ]
     if missing:
         raise InvalidInput(
-            f"{path}: the header must be {','.join(CSV_FIELDS)} (missing: {', '.join(missing)})"
+            f"{path}: the header must be {','.join(CSV_FIELDS[:-1])} (missing: {', '.join(missing)}); "
+            "a profile column (a CRS profile as JSON) may replace crs"
         )
     unknown = [h for h in header if h not in CSV_FIELDS]
     if unknown:
@@ -271,6 +333,9 @@ def _csv_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
                 f"{len(cells)} cells but the header has {len(header)} columns "
                 "(a cell that holds a comma must be in double quotes)"
             )
+        profile = None if problems else _json_profile(row.get("profile", ""))
+        if isinstance(profile, str):
+            problems.append(profile)
         if problems:
             entries.append((where, "; ".join(problems)))
             continue
@@ -280,6 +345,7 @@ def _csv_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
                 {
                     "name": row.get("name", ""),
                     "crs": row.get("crs", ""),
+                    "profile": profile,
                     "categories": row.get("categories", "").split(),
                     "urls": row.get("urls", "").split(),
                     "submitted_at": row.get("submitted_at") or None,
@@ -326,7 +392,8 @@ def _toml_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
                 where,
                 {
                     "name": item.get("name", ""),
-                    "crs": item.get("crs", ""),
+                    "crs": item.get("crs"),
+                    "profile": item.get("profile"),
                     "categories": categories.split() if isinstance(categories, str) else list(categories),
                     "urls": urls.split() if isinstance(urls, str) else list(urls),
                     "submitted_at": item.get("submitted_at"),
@@ -336,6 +403,21 @@ def _toml_entries(path: Path) -> list[tuple[str, dict[str, Any] | str]]:
             )
         )
     return entries
+
+
+def _json_profile(cell: str) -> dict[str, Any] | str | None:
+    """A CSV ``profile`` cell: the CRS profile it holds as JSON, None when blank, or what is wrong with it
+    (never quoting the cell: it may be an apprise URL in the wrong column)."""
+    if not cell.strip():
+        return None
+    try:
+        data = json.loads(cell)
+    except json.JSONDecodeError as exc:
+        return f"profile is not valid JSON ({exc.msg} at character {exc.pos + 1}): give the profile as a JSON object"
+    if not isinstance(data, dict):
+        kind = {list: "array", str: "string", bool: "true or false", int: "number", float: "number"}
+        return f"profile must be a JSON object of profile keys, got a JSON {kind.get(type(data), 'null')}"
+    return data
 
 
 def _strings(value: object) -> bool:

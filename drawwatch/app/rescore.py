@@ -21,7 +21,7 @@ from drawwatch.domain.crs import NoRuleSetError, Profile, parse_profile, rules_o
 from drawwatch.domain.crs.score import candidate_dates
 from drawwatch.storage.matching import queue_round_alerts
 from drawwatch.storage.models import Round
-from drawwatch.storage.subscribers import profiles_to_rescore, set_score
+from drawwatch.storage.subscribers import NewScore, profiles_to_rescore, set_scores
 
 
 def profile_json(profile: Profile) -> str:
@@ -57,11 +57,13 @@ def _changes_between(profile: Profile, start: date, end: date) -> list[tuple[dat
     return found
 
 
-def change_note(profile: Profile, before: date, on: date, *, old_total: int | None = None) -> str | None:
-    """Why the score on ``on`` differs from the one on ``before`` (``old_total`` if given), e.g. "5 points
-    lower since your birthday on 2026-03-14"; None when it is the same."""
+def change_note(
+    profile: Profile, before: date, on: date, *, old_total: int | None = None, new_total: int | None = None
+) -> str | None:
+    """Why the score on ``on`` (``new_total`` if given) differs from the one on ``before`` (``old_total`` if
+    given), e.g. "5 points lower since your birthday on 2026-03-14"; None when it is the same."""
     old = score(profile, before).total if old_total is None else old_total
-    new = score(profile, on).total
+    new = score(profile, on).total if new_total is None else new_total
     if new == old:
         return None
     direction = "lower" if new < old else "higher"
@@ -127,15 +129,15 @@ def refresh_scores(session: Session, *, on: date) -> int:
     if not has_rules(on):
         return 0
     todo = profiles_to_rescore(session, on)
+    scores: list[NewScore] = []
     for subscriber_id, text, old_total, old_on in todo:
         profile = stored_profile(text)
         result, until = score_until(profile, on)
         note = None
         if old_on is not None and result.total != old_total and has_rules(old_on):
-            note = change_note(profile, old_on, on, old_total=old_total)
-        set_score(
-            session, subscriber_id, crs=result.total, on=on, until=until, rules=result.rules.id, note=note
-        )
+            note = change_note(profile, old_on, on, old_total=old_total, new_total=result.total)
+        scores.append(NewScore(subscriber_id, result.total, on, until, result.rules.id, note))
+    set_scores(session, scores)  # one statement per chunk: rescoring thousands stays within a check
     return len(todo)
 
 

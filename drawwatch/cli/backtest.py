@@ -18,9 +18,11 @@ if TYPE_CHECKING:  # the storage modules load when the command runs, not wheneve
 NO_ROUNDS = "no rounds stored yet: run `drawwatch check` first"
 
 
-def verdict_json(verdict: Verdict) -> dict[str, Any]:
-    """One round of a backtest for ``--json``."""
-    return {
+def verdict_json(verdict: Verdict, *, profile: bool = False) -> dict[str, Any]:
+    """One round of a backtest for ``--json``. For a ``profile`` subscriber also ``subscriber_crs`` (the score
+    the round was judged at) and ``score``: the profile's score on the round's date with its rule set and
+    breakdown (``Score.to_json()``), null where the stored score stands (a round before the first rule set)."""
+    out = {
         "number": verdict.number,
         "date": verdict.date.isoformat(),
         "name": verdict.name,
@@ -35,10 +37,22 @@ def verdict_json(verdict: Verdict) -> dict[str, Any]:
         "reason": verdict.reason,
         "conditions": dict(verdict.conditions),
     }
+    if profile:
+        out["subscriber_crs"] = verdict.subscriber_crs
+        out["score"] = None if verdict.score is None else verdict.score.to_json()
+    return out
 
 
-def verdict_lines(verdicts: list[Verdict], *, width: int | None = None) -> list[str]:
-    """One plain-ASCII-marked row per round: yes/no, number, date, category, cut-off, reason.
+def score_text(verdict: Verdict) -> str:
+    """A profile subscriber's score for the round: "CRS 472 (crs-2025-03-25)", or "CRS 470 (stored)"."""
+    if verdict.score is None:
+        return f"CRS {verdict.subscriber_crs} (stored)"
+    return f"CRS {verdict.score.total} ({verdict.score.rules.id})"
+
+
+def verdict_lines(verdicts: list[Verdict], *, width: int | None = None, profile: bool = False) -> list[str]:
+    """One plain-ASCII-marked row per round: yes/no, number, date, category, cut-off, (for a ``profile``
+    subscriber, the score the round was judged at: see :func:`score_text`), reason.
 
     Fitted to ``width`` (the terminal's by default): the category label is shortened with "..." and the
     reason continues on the next lines, under itself; at the narrowest the category is left out. The number,
@@ -50,6 +64,7 @@ def verdict_lines(verdicts: list[Verdict], *, width: int | None = None) -> list[
         Column("Date"),
         Column("Category", shrink="ellipsize", min_width=8, drop=1),
         Column("Cut-off"),
+        *((Column("Score"),) if profile else ()),
         Column("Reason", shrink="wrap", min_width=30),
     )
     rows = [
@@ -59,6 +74,7 @@ def verdict_lines(verdicts: list[Verdict], *, width: int | None = None) -> list[
             v.date.isoformat(),
             CATEGORY_LABELS.get(v.category, v.category),
             f"cut-off {v.crs:>4}",
+            *((score_text(v),) if profile else ()),
             v.reason,
         )
         for v in verdicts
@@ -109,13 +125,15 @@ def backtest(
     before the next round. "yes" means the settings match the round; a note says when the subscriber was
     inactive or subscribed after it, so the check did not alert them. Categories derived from --noc
     occupations are those of this year's category lists, as stored (the check uses the same ones): an older
-    round is judged by today's lists.
+    round is judged by today's lists. A subscriber with a CRS profile is judged on each round at the
+    profile's score on that round's date (its age and the rule set then), shown beside the round with the
+    rule set (--json: the breakdown too).
     """
     from drawwatch.app.importer import parse_submitted_at
     from drawwatch.storage.backtest import backtest as run_backtest
     from drawwatch.storage.backtest import backtest_settings
     from drawwatch.storage.db import session_scope
-    from drawwatch.storage.subscribers import get_subscriber
+    from drawwatch.storage.subscribers import get_subscriber, score_state
 
     unsaved = crs is not None or bool(categories) or submitted_at is not None
     if subscriber_id is not None and unsaved:
@@ -131,12 +149,15 @@ def backtest(
     if last < 1:
         raise UserError(f"--last must be at least 1, got {last}")
 
+    profile = False
     with session_scope(obj.engine) as session:
         if subscriber_id is not None:
             view = get_subscriber(session, subscriber_id)
             if view is None:
                 raise UserError(f"no subscriber with id {subscriber_id}")
             who = view.name
+            state = score_state(session, subscriber_id)
+            profile = state is not None and state.profile is not None
             verdicts = run_backtest(session, subscriber_id, last=last)
         else:
             assert crs is not None
@@ -148,10 +169,10 @@ def backtest(
     if not verdicts:
         raise UserError(NO_ROUNDS)
     if as_json:
-        click.echo(json.dumps([verdict_json(v) for v in verdicts], indent=2))
+        click.echo(json.dumps([verdict_json(v, profile=profile) for v in verdicts], indent=2))
         return
     width = terminal_width()
-    for line in verdict_lines(verdicts, width=width):
+    for line in verdict_lines(verdicts, width=width, profile=profile):
         click.echo(line)
     hits = sum(v.would_alert for v in verdicts)
     summary = f"{hits} of {len(verdicts)} round{'s' if len(verdicts) != 1 else ''} would have alerted {who}"

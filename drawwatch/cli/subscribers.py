@@ -400,7 +400,10 @@ def subscribers_import(obj: Context, path: Path, as_json: bool) -> None:
 
     CSV header: name,crs,categories,urls,submitted_at (several categories or URLs in one cell separated by
     spaces), optionally quiet_hours,timezone too. TOML: [[subscribers]] tables with the same keys (categories
-    and urls as arrays).
+    and urls as arrays). A CRS profile may replace crs (one of them per row): a CSV profile column holding
+    the profile as JSON, or a TOML profile table with the keys of a profile file (`drawwatch crs --help`);
+    the CRS is then the profile's score for today, as with `subscribers add --profile`, and a row with a
+    bare crs makes a profile subscriber a bare number again.
 
     \b
     A row's set of notification URLs says who it is (spaces trimmed, order

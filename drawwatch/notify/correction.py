@@ -85,6 +85,9 @@ class CorrectionContext:
     standing: Standing  # against the corrected round
     unsubscribe_hint: str | None = None
     submitted_at: datetime | None = None  # the subscriber's saved profile submission time
+    # For a subscriber with a CRS profile: ``subscriber_crs`` is its score on the corrected round's day under
+    # this rule set (None: a bare CRS number, or a day before the first rule set: the stored score).
+    score_rules: str | None = None
 
     def __post_init__(self) -> None:
         if self.standing not in STANDINGS:
@@ -119,6 +122,7 @@ class CorrectionContext:
             "apply_days": APPLICATION_DAYS,
             "submitted_at": self.submitted_at,
             "submitted_at_tie_break": submitted_at_tie_break(self.submitted_at, self.round.tie_break),
+            "score_rules": self.score_rules,
         }
 
 

@@ -7,6 +7,13 @@ as a column so the verdict can say which one failed. Settings that are not saved
 on the command line) go through the very same query, against a transient subscriber row inserted inside a
 SAVEPOINT that is always rolled back: one code path, nothing left behind.
 
+A subscriber with a CRS profile is judged, round by round, at the profile's score on that round's date (its
+age then, the rule set in force then), not at the score stored for today: the same query runs again with the
+subscriber's ``crs`` set to each such score inside a SAVEPOINT that is rolled back, and each round takes the
+verdict of its own day's score. Rounds before the first rule set (2016-11-19), or on which the profile gives
+no allowed age, keep the stored score, as queueing does. The verdict carries the computed score
+(:class:`~drawwatch.domain.crs.Score`: total, rule set, breakdown).
+
 The subscriber's derived ("noc") categories are used as stored, i.e. for the category lists in force now,
 exactly as the diff step would use them; a round of an earlier year is judged by today's lists.
 """
@@ -14,16 +21,18 @@ exactly as the diff step would use them; a round of an earlier year is judged by
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from sqlalchemy import and_, case, false, insert, true
+from sqlalchemy import and_, case, false, insert, true, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from drawwatch.domain.categories import CATEGORY_LABELS
 from drawwatch.domain.clock import utcnow
+from drawwatch.domain.crs import NoRuleSetError, Profile, ProfileError, Score, parse_profile, score
 from drawwatch.domain.errors import InvalidInput
 from drawwatch.domain.subscriber_input import (
     categories_problems,
@@ -70,6 +79,7 @@ class Verdict:
     conditions: dict[str, bool]
     standing: str
     via: str | None
+    score: Score | None = None  # a profile subscriber's score on the round's date (None: bare number)
 
     @property
     def would_alert(self) -> bool:
@@ -128,10 +138,74 @@ class Verdict:
 def backtest(session: Session, subscriber_id: int, *, last: int = 10) -> list[Verdict]:
     """The verdicts for subscriber ``subscriber_id`` on the ``last`` stored rounds, newest first.
 
-    One query. An empty list means no round is stored; an unknown subscriber raises ``LookupError``.
+    One query (a profile subscriber: one more per other score the profile has on those rounds' dates, see the
+    module docstring). An empty list means no round is stored; an unknown subscriber raises ``LookupError``.
     """
     if last < 1:
         raise InvalidInput(f"last must be at least 1, got {last}")
+    rows = _judge(session, subscriber_id, last)
+    if not rows and session.get(Subscriber, subscriber_id) is None:
+        raise LookupError(f"no subscriber with id {subscriber_id}")
+    scores: list[Score | None] = [None] * len(rows)
+    text = session.exec(select(col(Subscriber.profile)).where(col(Subscriber.id) == subscriber_id)).first()
+    if text is not None and rows:
+        profile = parse_profile(json.loads(text))
+        scores = [_score_on(profile, row[1]) for row in rows]
+        stored = rows[0][7]
+        for total in sorted({s.total for s in scores if s is not None and s.total != stored}):
+            again = {(row[0], row[1]): row for row in _judge_at(session, subscriber_id, last, total)}
+            rows = [
+                again[(row[0], row[1])] if s is not None and s.total == total else row
+                for row, s in zip(rows, scores, strict=True)
+            ]
+    names = list(eligibility_conditions(Round))
+    verdicts = []
+    for row, computed in zip(rows, scores, strict=True):
+        number, day, name, category, cutoff, invitations, tie_break, crs, submitted_at, via, standing = row[
+            :11
+        ]
+        verdicts.append(
+            Verdict(
+                number=number,
+                date=day,
+                name=name,
+                category=category,
+                crs=cutoff,
+                invitations=invitations,
+                tie_break=tie_break,
+                subscriber_crs=crs,
+                subscriber_submitted_at=submitted_at,
+                margin=crs - cutoff,
+                conditions={key: bool(value) for key, value in zip(names, row[11:], strict=True)},
+                standing=standing,
+                via=via,
+                score=computed,
+            )
+        )
+    return verdicts
+
+
+def _score_on(profile: Profile, day: dt.date) -> Score | None:
+    """The profile's score on ``day``; None when the stored score stands (no rule set, no allowed age)."""
+    try:
+        return score(profile, day)
+    except (NoRuleSetError, ProfileError):
+        return None
+
+
+def _judge_at(session: Session, subscriber_id: int, last: int, crs: int) -> list[Any]:
+    """:func:`_judge` with the subscriber's ``crs`` set to ``crs``, inside a SAVEPOINT rolled back."""
+    begin_write(session)  # SQLite: take the writer lock before reading, as every write here does
+    savepoint = session.begin_nested()
+    try:
+        session.exec(update(_SUBSCRIBER).where(_SUBSCRIBER.c.id == subscriber_id).values(crs=crs))
+        return list(_judge(session, subscriber_id, last))
+    finally:
+        savepoint.rollback()
+
+
+def _judge(session: Session, subscriber_id: int, last: int) -> list[Any]:
+    """The one query: the last ``last`` rounds beside the subscriber row, each condition a column."""
     conditions = eligibility_conditions(Round)
     # An alias: the EXISTS inside the "category" condition reads subscriber_category itself, and would be
     # correlated to (and so emptied by) a plain subscriber_category in this query's FROM.
@@ -164,32 +238,7 @@ def backtest(session: Session, subscriber_id: int, *, last: int = 10) -> list[Ve
         .order_by(*NEWEST_FIRST)
         .limit(last)
     )
-    rows = session.exec(stmt).all()
-    if not rows and session.get(Subscriber, subscriber_id) is None:
-        raise LookupError(f"no subscriber with id {subscriber_id}")
-    verdicts = []
-    for row in rows:
-        number, day, name, category, cutoff, invitations, tie_break, crs, submitted_at, via, standing = row[
-            :11
-        ]
-        verdicts.append(
-            Verdict(
-                number=number,
-                date=day,
-                name=name,
-                category=category,
-                crs=cutoff,
-                invitations=invitations,
-                tie_break=tie_break,
-                subscriber_crs=crs,
-                subscriber_submitted_at=submitted_at,
-                margin=crs - cutoff,
-                conditions={key: bool(value) for key, value in zip(conditions, row[11:], strict=True)},
-                standing=standing,
-                via=via,
-            )
-        )
-    return verdicts
+    return list(session.exec(stmt).all())
 
 
 def backtest_settings(

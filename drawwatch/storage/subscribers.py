@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any, Final, NamedTuple, TypeAlias, cast
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, update
+from sqlalchemy import ColumnElement, Date, String, bindparam, delete, func, insert, or_, update
 from sqlmodel import Session, col, select
 
 from drawwatch.domain.clock import utcnow
@@ -57,6 +57,17 @@ NOC: Final = "noc"
 # --- input ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ProfileScore:
+    """A CRS profile as stored (``subscriber.profile``, JSON) with its score computed for the day ``on``: what
+    an import saves with a row (``crs`` is the score's total), as ``subscribers add --profile`` does."""
+
+    profile: str
+    on: dt.date
+    until: dt.date | None  # the first later day the score differs; None: no known day
+    rules: str  # the rule set's id
+
+
 @dataclass
 class SubscriberInput:
     """A subscriber as entered (CLI, CSV/TOML import); :meth:`validate` before storing."""
@@ -72,6 +83,7 @@ class SubscriberInput:
     nclc_french: int | None = None
     quiet_hours: str | None = None  # "22:00-07:00", local to time_zone
     time_zone: str | None = None  # IANA name, e.g. "America/Toronto"
+    score: ProfileScore | None = None  # imports only: a CRS profile, ``crs`` being its score on ``score.on``
 
     def problems(self) -> list[str]:
         """Every problem with this input, each message naming its field; empty when it is valid."""
@@ -408,8 +420,10 @@ def merge_subscribers(
     new person is added; a known one is changed through :func:`edit_subscriber` where the row differs in
     name, CRS, explicit categories, submitted_at or quiet hours and time zone (and, when the row gives
     them, occupations and French level), so derived categories are recomputed as after an edit; language
-    and active are never changed by an import. Running the same import twice changes nothing the second
-    time.
+    and active are never changed by an import. A row may carry a CRS profile scored for today
+    (:attr:`SubscriberInput.score`): a new person is stored with it, a known one gets it through
+    :func:`set_score` when it differs from the saved profile (see :func:`_import_changes`). Running the same
+    import twice changes nothing the second time.
 
     Every row is validated before anything is written, and :class:`ImportProblem` lists all the bad rows
     (1-based): invalid values, two rows with the same URLs, a row whose URLs are those of several stored
@@ -463,7 +477,7 @@ def merge_subscribers(
             ids[index] = subscriber_id
             changes = _import_changes(rows[index], stored[subscriber_id])
             if changes:
-                edit_subscriber(session, subscriber_id, **changes)
+                _apply_changes(session, subscriber_id, rows[index], changes)
                 updated += 1
             else:
                 unchanged += 1
@@ -496,7 +510,10 @@ def _insert_new(session: Session, rows: Sequence[SubscriberInput]) -> list[int]:
         return []
     now = utcnow()
     tokens = [new_unsubscribe_token() for _ in rows]
-    subscriber_rows = [_subscriber_values(row, token, now) for row, token in zip(rows, tokens, strict=True)]
+    subscriber_rows = [
+        _subscriber_values(row, token, now) | _score_values(row)
+        for row, token in zip(rows, tokens, strict=True)
+    ]
     if session.get_bind().dialect.name == "postgresql":
         return _copy_new(session, rows, subscriber_rows, now)
     stmt = insert(_SUBSCRIBER).returning(_SUBSCRIBER.c.id, _SUBSCRIBER.c.unsubscribe_token)
@@ -523,6 +540,19 @@ def _insert_new(session: Session, rows: Sequence[SubscriberInput]) -> list[int]:
     if occupation_rows:
         session.exec(insert(SubscriberOccupation), params=occupation_rows)
     return ids
+
+
+def _score_values(row: SubscriberInput) -> dict[str, Any]:
+    """The profile columns of a new imported row (all None for a bare CRS number), as :func:`set_score` stores
+    them; every row has them all, so one INSERT or COPY column list fits every row."""
+    score = row.score
+    return {
+        "profile": None if score is None else score.profile,
+        "score_on": None if score is None else score.on,
+        "score_until": None if score is None else score.until,
+        "score_rules": None if score is None else score.rules,
+        "score_note": None,
+    }
 
 
 def _copy_new(
@@ -619,6 +649,7 @@ class _ImportFields(NamedTuple):
     quiet_hours: str | None
     time_zone: str | None
     nclc_french: int | None
+    profile: str | None  # the saved CRS profile (JSON), None for a bare CRS number
     categories: frozenset[str]  # explicit ones only: derived ones are not the file's to change
     occupations: dict[str, int]
 
@@ -650,9 +681,10 @@ def _import_fields(session: Session, subscriber_ids: list[int]) -> dict[int, _Im
         col(Subscriber.quiet_hours),
         col(Subscriber.timezone),
         col(Subscriber.nclc_french),
+        col(Subscriber.profile),
     ).where(col(Subscriber.id).in_(subscriber_ids))
     rows = cast(
-        Sequence[tuple[int, str, int, dt.datetime | None, str | None, str | None, int | None]],
+        Sequence[tuple[int, str, int, dt.datetime | None, str | None, str | None, int | None, str | None]],
         session.exec(stmt).all(),
     )
     return {
@@ -669,13 +701,22 @@ def _import_changes(row: SubscriberInput, stored: _ImportFields) -> dict[str, An
     """The :func:`edit_subscriber` arguments that make ``stored`` what ``row`` says; empty when it already is.
 
     Occupations and the French level are compared only when the row gives them: a file has no columns for
-    them, and importing it must not wipe what ``subscribers edit --noc`` saved.
+    them, and importing it must not wipe what ``subscribers edit --noc`` saved. A row with a CRS profile
+    changes the subscriber when the profile differs from the saved one (``profile``: the row's
+    :class:`ProfileScore`), not when the stored score does (it follows each round's day); a row with a bare
+    CRS number changes a profile subscriber into a bare number (``profile``: None), as ``subscribers edit
+    --crs`` does.
     """
     changes: dict[str, Any] = {}
     if row.name.strip() != stored.name:
         changes["name"] = row.name
-    if row.crs != stored.crs:
+    if row.score is not None:
+        if row.score.profile != stored.profile:
+            changes["profile"] = row.score
+    elif row.crs != stored.crs or stored.profile is not None:
         changes["crs"] = row.crs
+        if stored.profile is not None:
+            changes["profile"] = None
     if row.submitted_at != stored.submitted_at:
         changes["submitted_at"] = row.submitted_at
     categories = normal_categories(row.categories)
@@ -689,6 +730,29 @@ def _import_changes(row: SubscriberInput, stored: _ImportFields) -> dict[str, An
     if row.nclc_french is not None and row.nclc_french != stored.nclc_french:
         changes["nclc_french"] = row.nclc_french
     return changes
+
+
+def _apply_changes(
+    session: Session, subscriber_id: int, row: SubscriberInput, changes: dict[str, Any]
+) -> None:
+    """Make a stored subscriber what ``row`` says: :func:`edit_subscriber` with ``changes`` (from
+    :func:`_import_changes`), then the row's profile and its score saved (:func:`set_score`) or the saved
+    profile forgotten (:func:`clear_profile`)."""
+    profile = changes.pop("profile", UNSET)
+    if changes:
+        edit_subscriber(session, subscriber_id, **changes)
+    if isinstance(profile, ProfileScore):
+        set_score(
+            session,
+            subscriber_id,
+            crs=row.crs,
+            on=profile.on,
+            until=profile.until,
+            rules=profile.rules,
+            profile=profile.profile,
+        )
+    elif profile is None:
+        clear_profile(session, subscriber_id)
 
 
 def count_subscribers(session: Session, *, active: bool | None = None) -> int:
@@ -906,6 +970,60 @@ def set_score(
         values["score_note"] = note
     begin_write(session)
     session.exec(update(Subscriber).where(col(Subscriber.id) == subscriber_id).values(**values))
+
+
+class NewScore(NamedTuple):
+    """A profile subscriber's score computed again (:func:`set_scores`); a None ``note`` keeps the last."""
+
+    subscriber_id: int
+    crs: int
+    on: dt.date
+    until: dt.date | None
+    rules: str
+    note: str | None
+
+
+RESCORE_CHUNK = 5_000  # scores written per statement: one executemany, memory bounded
+
+
+def set_scores(session: Session, scores: Sequence[NewScore]) -> None:
+    """:func:`set_score` (without a new profile) for many subscribers: one executemany UPDATE per chunk, not
+    one statement per row (the cost of rescoring thousands of profiles before a round is queued)."""
+    for score in scores:
+        problem = crs_problem(score.crs)
+        if problem:
+            raise InvalidInput(f"subscriber {score.subscriber_id}: {problem}")
+    if not scores:
+        return
+    begin_write(session)
+    table = _SUBSCRIBER
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            crs=bindparam("b_crs"),
+            score_on=bindparam("b_on", type_=Date),
+            score_until=bindparam("b_until", type_=Date),
+            score_rules=bindparam("b_rules", type_=String),
+            score_note=func.coalesce(bindparam("b_note", type_=String), table.c.score_note),
+        )
+    )
+    connection = session.connection()
+    for start in range(0, len(scores), RESCORE_CHUNK):
+        connection.execute(
+            stmt,
+            [
+                {
+                    "b_id": s.subscriber_id,
+                    "b_crs": s.crs,
+                    "b_on": s.on,
+                    "b_until": s.until,
+                    "b_rules": s.rules,
+                    "b_note": s.note,
+                }
+                for s in scores[start : start + RESCORE_CHUNK]
+            ],
+        )
 
 
 def clear_profile(session: Session, subscriber_id: int) -> None:
