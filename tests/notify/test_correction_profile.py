@@ -14,21 +14,9 @@ from drawwatch.domain.crs import parse_profile, score
 from drawwatch.notify.correction import render_correction
 from drawwatch.notify.render import Renderer
 from drawwatch.storage.outbox import ClaimedAlert
+from tests.support.profiles import PROFILE_DATA
 
-PROFILE = parse_profile(
-    {
-        "birth_date": "1996-08-21",  # 30 on 2026-08-21: 5 points fewer for age
-        "spouse_status": "none",
-        "education": "masters",
-        "first_language": {
-            "test": "ielts",
-            "test_date": "2025-09-20",
-            "scores": {"listening": 8.0, "reading": 7.0, "writing": 7.0, "speaking": 7.5},
-        },
-        "canadian_work_years": 1,
-        "foreign_work_years": 3,
-    }
-)
+PROFILE = parse_profile(PROFILE_DATA)
 ROUND_DAY = date(2026, 8, 19)  # before the birthday
 ON_THE_DAY, TODAY = score(PROFILE, ROUND_DAY).total, score(PROFILE, date(2026, 9, 1)).total
 NOW = datetime(2026, 9, 1, 12, tzinfo=UTC)

@@ -17,21 +17,9 @@ from drawwatch.storage.backtest import backtest
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.models import Round
 from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, score_state, set_score
+from tests.support.profiles import PROFILE_DATA
 
-PROFILE = parse_profile(
-    {
-        "birth_date": "1996-08-21",  # 30 on 2026-08-21: 5 points fewer for age
-        "spouse_status": "none",
-        "education": "masters",
-        "first_language": {
-            "test": "ielts",
-            "test_date": "2025-09-20",
-            "scores": {"listening": 8.0, "reading": 7.0, "writing": 7.0, "speaking": 7.5},
-        },
-        "canadian_work_years": 1,
-        "foreign_work_years": 3,
-    }
-)
+PROFILE = parse_profile(PROFILE_DATA)
 EVE, BIRTHDAY, TODAY = date(2026, 8, 20), date(2026, 8, 21), date(2026, 9, 1)
 BEFORE, AFTER = score(PROFILE, EVE).total, score(PROFILE, BIRTHDAY).total
 OLD = date(2015, 3, 1)  # before the first rule set (2016-11-19)

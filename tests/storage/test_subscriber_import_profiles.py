@@ -21,19 +21,9 @@ from drawwatch.domain.crs import parse_profile, score_until
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.models import Subscriber
 from drawwatch.storage.subscribers import ScoreState, score_state, set_score
+from tests.support.profiles import profile_data
 
-PROFILE: dict[str, Any] = {
-    "birth_date": "1994-05-02",
-    "spouse_status": "none",
-    "education": "masters",
-    "first_language": {
-        "test": "ielts",
-        "test_date": "2025-09-20",
-        "scores": {"listening": 8.0, "reading": 7.0, "writing": 7.0, "speaking": 7.5},
-    },
-    "canadian_work_years": 1,
-    "foreign_work_years": 3,
-}
+PROFILE = profile_data(birth_date="1994-05-02")
 CHANGED = PROFILE | {"canadian_work_years": 2}
 SECRET = "tgram://987654321:AAEhBOweik6ad9r_QXMENQjcrGbqCr4K/123456"
 HEADER = "name,crs,categories,urls,profile\n"

@@ -16,19 +16,9 @@ from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import matches
 from drawwatch.storage.models import Round, Subscriber
 from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, score_state, set_score
+from tests.support.profiles import PROFILE_DATA
 
-PROFILE = {
-    "birth_date": "1996-08-21",  # 30 on 2026-08-21: 5 points fewer for age
-    "spouse_status": "none",
-    "education": "masters",
-    "first_language": {
-        "test": "ielts",
-        "test_date": "2025-09-20",
-        "scores": {"listening": 8.0, "reading": 7.0, "writing": 7.0, "speaking": 7.5},
-    },
-    "canadian_work_years": 1,
-    "foreign_work_years": 3,
-}
+PROFILE = PROFILE_DATA
 EVE, BIRTHDAY, NEXT_DAY = date(2026, 8, 20), date(2026, 8, 21), date(2026, 8, 22)
 PARSED = parse_profile(PROFILE)
 BEFORE, AFTER = score(PARSED, EVE).total, score(PARSED, BIRTHDAY).total
