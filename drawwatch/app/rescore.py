@@ -11,14 +11,14 @@ true, so most checks rescore nobody. Like derived categories (:mod:`drawwatch.ap
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import NamedTuple
 
 from sqlmodel import Session
 
 from drawwatch.domain.crs import NoRuleSetError, Profile, parse_profile, rules_on, score, score_until
-from drawwatch.domain.crs.score import candidate_dates
+from drawwatch.domain.crs.score import Score, candidate_dates
 from drawwatch.storage.matching import queue_round_alerts
 from drawwatch.storage.models import Round
 from drawwatch.storage.subscribers import NewScore, profiles_to_rescore, set_scores
@@ -43,35 +43,61 @@ def _why(day: date, reasons: list[str]) -> str:
     return f"{day.isoformat()} ({'; '.join(reasons)})"
 
 
-def _changes_between(profile: Profile, start: date, end: date) -> list[tuple[date, list[str]]]:
+Scorer = Callable[[Profile, date], Score]
+
+
+def day_memo() -> Scorer:
+    """:func:`score` for one profile, each day scored once: rescoring asks about the same days several
+    times (the new score, the day it ends, the days between the old and the new)."""
+    scored: dict[date, Score] = {}
+
+    def of(profile: Profile, day: date) -> Score:
+        if day not in scored:
+            scored[day] = score(profile, day)
+        return scored[day]
+
+    return of
+
+
+def _changes_between(
+    profile: Profile, start: date, end: date, scorer: Scorer | None = None
+) -> list[tuple[date, list[str]]]:
     """The days in (start, end] on which the score changes, each with its reasons."""
     reasons: dict[date, list[str]] = {}
     for day, reason in candidate_dates(profile, start):
         if day <= end:
             reasons.setdefault(day, []).append(reason)
     found: list[tuple[date, list[str]]] = []
-    _, until = score_until(profile, start)
+    _, until = score_until(profile, start, scorer=scorer)
     while until is not None and until <= end:
         found.append((until, reasons.get(until, [])))
-        _, until = score_until(profile, until)
+        _, until = score_until(profile, until, scorer=scorer)
     return found
 
 
 def change_note(
-    profile: Profile, before: date, on: date, *, old_total: int | None = None, new_total: int | None = None
+    profile: Profile,
+    before: date,
+    on: date,
+    *,
+    old_total: int | None = None,
+    new_total: int | None = None,
+    scorer: Scorer | None = None,
 ) -> str | None:
     """Why the score on ``on`` (``new_total`` if given) differs from the one on ``before`` (``old_total`` if
-    given), e.g. "5 points lower since your birthday on 2026-03-14"; None when it is the same."""
-    old = score(profile, before).total if old_total is None else old_total
-    new = score(profile, on).total if new_total is None else new_total
+    given), e.g. "5 points lower since your birthday on 2026-03-14"; None when it is the same. ``scorer``
+    stands for :func:`score` (see :func:`day_memo`)."""
+    of = scorer or score
+    old = of(profile, before).total if old_total is None else old_total
+    new = of(profile, on).total if new_total is None else new_total
     if new == old:
         return None
     direction = "lower" if new < old else "higher"
     if on >= before:
-        whys = [_why(day, reasons) for day, reasons in _changes_between(profile, before, on)]
+        whys = [_why(day, reasons) for day, reasons in _changes_between(profile, before, on, scorer)]
         since = f" since {' and '.join(whys)}" if whys else f" than on {before.isoformat()}"
         return f"{_points(abs(new - old))} {direction}{since}"
-    whys = [_why(day, reasons) for day, reasons in _changes_between(profile, on, before)]
+    whys = [_why(day, reasons) for day, reasons in _changes_between(profile, on, before, scorer)]
     ahead = f", before {' and '.join(whys)}" if whys else ""
     return f"{_points(abs(new - old))} {direction} than on {before.isoformat()}{ahead}"
 
@@ -132,10 +158,13 @@ def refresh_scores(session: Session, *, on: date) -> int:
     scores: list[NewScore] = []
     for subscriber_id, text, old_total, old_on in todo:
         profile = stored_profile(text)
-        result, until = score_until(profile, on)
+        scorer = day_memo()
+        result, until = score_until(profile, on, scorer=scorer)
         note = None
         if old_on is not None and result.total != old_total and has_rules(old_on):
-            note = change_note(profile, old_on, on, old_total=old_total, new_total=result.total)
+            note = change_note(
+                profile, old_on, on, old_total=old_total, new_total=result.total, scorer=scorer
+            )
         scores.append(NewScore(subscriber_id, result.total, on, until, result.rules.id, note))
     set_scores(session, scores)  # one statement per chunk: rescoring thousands stays within a check
     return len(todo)

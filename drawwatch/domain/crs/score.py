@@ -9,6 +9,7 @@ so a caller can store a score and recompute it only when it stops being true.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -326,10 +327,17 @@ def candidate_dates(profile: Profile, after: date) -> list[tuple[date, str]]:
     return sorted(found)
 
 
-def score_until(profile: Profile, on: date) -> tuple[Score, date | None]:
-    """The score on ``on`` and the first later day on which it is different (None: no known day)."""
-    now = score(profile, on)
+def score_until(
+    profile: Profile, on: date, *, scorer: Callable[[Profile, date], Score] | None = None
+) -> tuple[Score, date | None]:
+    """The score on ``on`` and the first later day on which it is different (None: no known day).
+
+    ``scorer`` stands for :func:`score` (e.g. one that remembers the days it scored: a caller asking about
+    one profile several times scores each day once)."""
+    of = scorer or score
+    now = of(profile, on)
+    shown = now.to_json()
     for day in sorted({d for d, _ in candidate_dates(profile, on)}):
-        if score(profile, day).to_json() != now.to_json():
+        if of(profile, day).to_json() != shown:
             return now, day
     return now, None
