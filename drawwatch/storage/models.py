@@ -185,8 +185,14 @@ class HeldFeed(SQLModel, table=True):
 
 
 def new_unsubscribe_token() -> str:
-    """An unguessable URL-safe token (32 characters) that identifies a subscriber in unsubscribe links."""
-    return secrets.token_urlsafe(24)
+    """An unguessable URL-safe token (32 characters) that identifies a subscriber in unsubscribe links.
+
+    Never one that starts with "-": the alert tells the subscriber to run ``drawwatch subscribers
+    unsubscribe TOKEN``, and the command line would take such a token for an option (one in 64 would)."""
+    while True:
+        token = secrets.token_urlsafe(24)
+        if not token.startswith("-"):
+            return token
 
 
 class Subscriber(SQLModel, table=True):
