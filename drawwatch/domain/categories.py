@@ -15,8 +15,12 @@ __all__ = [
     "CANADIAN_EXPERIENCE_CATEGORIES",
     "CATEGORY_KEYS",
     "CATEGORY_LABELS",
+    "CATEGORY_LABELS_FR",
     "CATEGORY_SHORT_LABELS",
+    "CATEGORY_SHORT_LABELS_FR",
     "SUBSCRIBABLE_KEYS",
+    "category_label",
+    "category_short_label",
     "classify",
     "list_version",
     "normalize_name",
@@ -64,6 +68,66 @@ CATEGORY_SHORT_LABELS: dict[str, str] = {
     "other": "Other",
 }
 """Short labels for subject lines, chart legends and table cells; every key has one."""
+
+CATEGORY_LABELS_FR: dict[str, str] = {
+    "general": "Générale (tous les programmes)",
+    "cec": "Catégorie de l’expérience canadienne",
+    "fsw": "Programme des travailleurs qualifiés (fédéral)",
+    "fst": "Programme des travailleurs de métiers spécialisés (fédéral)",
+    "pnp": "Programme des candidats des provinces",
+    "french": "Compétence linguistique en français",
+    "stem": "Professions des STIM",
+    "healthcare": "Professions de la santé et des services sociaux",
+    "trades": "Métiers",
+    "transport": "Métiers des transports",
+    "agriculture": "Métiers de l’agriculture et de l’agroalimentaire",
+    "education": "Professions de l’éducation",
+    "physicians": "Médecins ayant de l’expérience de travail au Canada",
+    "researchers": "Chercheurs ayant de l’expérience de travail au Canada",
+    "senior_managers": "Cadres supérieurs/cadres supérieures ayant de l’expérience de travail au Canada",
+    "military": "Recrues militaires qualifiées",
+    "other": "Autre",
+}
+"""The French labels, in IRCC's own words: the French feed's ``drawName`` without its list version
+(``ee_rounds_123_fr.json``; "Générale" and "Aucun programme spécifié" both become the general label).
+IRCC's French feed has had no researchers round yet: that label follows the physicians' wording."""
+
+CATEGORY_SHORT_LABELS_FR: dict[str, str] = {
+    "general": "Générale",
+    "cec": "CEC",
+    "fsw": "PTQF",
+    "fst": "PTMSF",
+    "pnp": "PCP",
+    "french": "Français",
+    "stem": "STIM",
+    "healthcare": "Santé",
+    "trades": "Métiers",
+    "transport": "Transports",
+    "agriculture": "Agriculture",
+    "education": "Éducation",
+    "physicians": "Médecins",
+    "researchers": "Chercheurs",
+    "senior_managers": "Cadres supérieurs",
+    "military": "Militaires",
+    "other": "Autre",
+}
+"""Short French labels for subject lines (IRCC's French acronyms: PTQF, PTMSF, PCP, STIM)."""
+
+_LABELS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "en": (CATEGORY_LABELS, CATEGORY_SHORT_LABELS),
+    "fr": (CATEGORY_LABELS_FR, CATEGORY_SHORT_LABELS_FR),
+}
+
+
+def category_label(key: str, language: str = "en") -> str:
+    """The label of a category key in ``language`` ("en", "fr"; any other is English); the key when unknown."""
+    return _LABELS.get(language, _LABELS["en"])[0].get(key, key)
+
+
+def category_short_label(key: str, language: str = "en") -> str:
+    """The short label of a category key in ``language`` (as :func:`category_label`)."""
+    return _LABELS.get(language, _LABELS["en"])[1].get(key, key)
+
 
 CANADIAN_EXPERIENCE_CATEGORIES: frozenset[str] = frozenset(
     {"cec", "physicians", "researchers", "senior_managers"}
