@@ -30,8 +30,11 @@ queued with ``queue_with_scores`` (rescoring, then queueing), in a child process
 (a) "covered": the round dated 2026-03-04, which every stored score covers: nothing to recompute;
 (b) "birthdays": dated 2026-03-05, the birthday of ~1/365 of them: those are rescored;
 (c) "all": dated 2026-03-05 after every stored score was made to end that day (as a rule set taking
-effect then would): every profile is rescored in Python. (a) and (b) run --repeats times, (c)
---rescore-all-repeats times (default 0, i.e. skipped: ~50 min at 1,000,000, ~5 min at 100,000). Each
+effect then would): every profile is rescored in Python;
+(d) "ahead": as (c), after the scores of 2026-03-05 were computed ahead (as the checks of the days before do,
+``prepare_ahead``, timed and printed apart): the round applies them in one UPDATE.
+(a) and (b) run --repeats times, (c) --rescore-all-repeats times (default 0, i.e. skipped: ~50 min at
+1,000,000, ~5 min at 100,000), (d) --ahead-repeats times (default 1). Each
 prints the profiles rescored, alerts queued, seconds and peak RSS of the child. Target (issue): under 10 s,
 memory flat.
 
@@ -45,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import resource
@@ -63,7 +67,13 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import Engine, delete, insert, text, update  # noqa: E402
 
 from benchmarks._common import add_python_option, describe_target, load_line, run_under, scratch_database  # noqa: E402
-from drawwatch.app.rescore import profile_json, queue_with_scores  # noqa: E402
+from drawwatch.app.rescore import (  # noqa: E402
+    prepare_ahead,
+    profile_json,
+    queue_with_scores,
+    score_ahead,
+    stored_profile,
+)
 from drawwatch.domain.clock import utcnow  # noqa: E402
 from drawwatch.domain.crs import parse_profile, score_until  # noqa: E402
 from drawwatch.storage.db import make_engine, session_scope  # noqa: E402
@@ -72,6 +82,7 @@ from drawwatch.storage.migrate import init_schema  # noqa: E402
 from drawwatch.storage.models import Alert, Round, Subscriber, SubscriberCategory, SubscriberChannel  # noqa: E402
 from drawwatch.storage.outbox import claim_due  # noqa: E402
 from drawwatch.storage.subscribers import SubscriberInput, import_subscribers  # noqa: E402
+from tests.support.profiles import profile_data  # noqa: E402
 
 CHUNK = 50_000
 TIE_BREAK = datetime(2026, 3, 1, 18, 34, 5, tzinfo=UTC)
@@ -292,17 +303,6 @@ def bench_import(server_url: str | None, count: int) -> dict[str, float]:
 STORED_ON, NEXT_DAY = date(2026, 3, 4), date(2026, 3, 5)
 PROFILE_CUT_OFF = 440  # the profiles score 408–474 on the day
 PROFILE_GROUPS = 365 * 8  # birth day of the year × age 30–37
-BENCH_PROFILE = {
-    "spouse_status": "none",
-    "education": "masters",
-    "first_language": {
-        "test": "ielts",
-        "test_date": "2025-09-20",
-        "scores": {"listening": 8.0, "reading": 7.0, "writing": 7.0, "speaking": 7.5},
-    },
-    "canadian_work_years": 1,
-    "foreign_work_years": 3,
-}
 
 
 def profile_groups() -> list[dict[str, Any]]:
@@ -311,7 +311,7 @@ def profile_groups() -> list[dict[str, Any]]:
     groups = []
     for k in range(PROFILE_GROUPS):
         born = date(1989 - k // 365, 1, 1) + timedelta(days=k % 365)
-        profile = parse_profile({**BENCH_PROFILE, "birth_date": born.isoformat()})
+        profile = parse_profile(profile_data(birth_date=born.isoformat()))  # ages vary by group
         result, until = score_until(profile, STORED_ON)
         groups.append(
             {
@@ -352,6 +352,62 @@ def store_profiles(engine: Engine, count: int, share: float, groups: list[dict[s
     return with_profile
 
 
+AHEAD_MEASURED = 20_000  # profiles whose computing ahead is timed (the checks spread it over days)
+
+
+def store_ahead(engine: Engine, profiles: int, groups: list[dict[str, Any]], day: date) -> float:
+    """Compute every profile's score for ``day`` ahead, as the checks before it would; returns the seconds
+    per profile of ``prepare_ahead`` itself, timed on the first AHEAD_MEASURED profiles. The rest get the
+    same values set-based (``score_ahead`` once per distinct profile), so the 1,000,000 case does not spend
+    minutes on what the checks of a week do. The WAL is checkpointed after, as between those checks."""
+    measured = min(profiles, AHEAD_MEASURED)
+    with engine.begin() as conn:  # only the measured ones are due for prepare_ahead
+        conn.execute(
+            text("UPDATE subscriber SET score_until = NULL WHERE profile IS NOT NULL AND id > :n"),
+            {"n": measured},
+        )
+    started = time.perf_counter()
+    prepared = prepare_ahead(engine, STORED_ON, budget_seconds=math.inf)
+    per_profile = (time.perf_counter() - started) / max(prepared, 1)
+    assert prepared == measured, (prepared, measured)
+    rows = []
+    for g in groups:
+        ahead = score_ahead(0, stored_profile(g["profile"]), g["crs"], STORED_ON, day)
+        rows.append(
+            {"k": g["k"], "crs": ahead.crs, "until": ahead.until, "rules": ahead.rules, "note": ahead.note}
+        )
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS bench_ahead"))
+        conn.execute(
+            text(
+                "CREATE TABLE bench_ahead (k INTEGER PRIMARY KEY, crs INTEGER, until DATE, rules TEXT, note TEXT)"
+            )
+        )
+        conn.execute(text("INSERT INTO bench_ahead VALUES (:k, :crs, :until, :rules, :note)"), rows)
+        conn.execute(
+            text(
+                "UPDATE subscriber SET score_until = :day, next_on = :day, next_crs = g.crs, next_until = g.until, "
+                "next_rules = g.rules, next_note = g.note "
+                f"FROM bench_ahead AS g WHERE subscriber.id > :n AND subscriber.profile IS NOT NULL "
+                f"AND g.k = subscriber.id % {PROFILE_GROUPS}"
+            ),
+            {"day": day, "n": measured},
+        )
+        conn.execute(text("DROP TABLE bench_ahead"))
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    return per_profile
+
+
+def count_ahead(engine: Engine, day: date) -> int:
+    with engine.connect() as conn:
+        found = conn.execute(
+            text("SELECT count(*) FROM subscriber WHERE next_on = :day AND score_until = :day"), {"day": day}
+        ).scalar_one()
+    return int(found)
+
+
 def count_rescored(engine: Engine, day: date) -> int:
     with engine.connect() as conn:
         found = conn.execute(
@@ -362,11 +418,11 @@ def count_rescored(engine: Engine, day: date) -> int:
 
 
 def bench_profiles(
-    server_url: str | None, count: int, share: float, repeats: int, all_repeats: int
+    server_url: str | None, count: int, share: float, repeats: int, all_repeats: int, ahead_repeats: int
 ) -> tuple[float, int, dict[str, list[dict[str, Any]]]]:
     """(load seconds, profile subscribers, {case: the figures of each repeat})."""
     groups = profile_groups()
-    cases: dict[str, list[dict[str, Any]]] = {"covered": [], "birthdays": [], "all": []}
+    cases: dict[str, list[dict[str, Any]]] = {"covered": [], "birthdays": [], "all": [], "ahead": []}
     with scratch_database(server_url, f"profiles-{count}") as url:
         engine = make_engine(url)
         init_schema(engine)
@@ -382,6 +438,7 @@ def bench_profiles(
             ("covered", STORED_ON, repeats),
             ("birthdays", NEXT_DAY, repeats),
             ("all", NEXT_DAY, all_repeats),
+            ("ahead", NEXT_DAY, ahead_repeats),
         ):
             for _ in range(times):
                 put_back(engine, draw_id)
@@ -390,13 +447,20 @@ def bench_profiles(
                     conn.execute(
                         update(Round).where(Round.id == draw_id).values(date=day, crs=PROFILE_CUT_OFF)
                     )  # type: ignore[arg-type]
-                    if case == "all":  # as a rule set taking effect on NEXT_DAY would
+                    if case in ("all", "ahead"):  # as a rule set taking effect on NEXT_DAY would
                         conn.execute(
                             text("UPDATE subscriber SET score_until = :day WHERE profile IS NOT NULL"),
                             {"day": day},
                         )
+                prepare_seconds = None
+                if case == "ahead":  # the checks of the days before compute the scores of NEXT_DAY ahead
+                    prepare_seconds = store_ahead(engine, profiles, groups, day)
                 figures = queue_in_child(url, draw_id, scores=True)
-                figures["rescored"] = count_rescored(engine, day) if day != STORED_ON else 0
+                figures["prepare_seconds"] = prepare_seconds
+                if case == "ahead":  # matched at the scores computed ahead, none rescored in Python
+                    figures["rescored"] = count_ahead(engine, day)
+                else:
+                    figures["rescored"] = count_rescored(engine, day) if day != STORED_ON else 0
                 cases[case].append(figures)
         engine.dispose()
     return load_seconds, profiles, cases
@@ -413,6 +477,7 @@ def print_profiles(
         "covered": "covered (nothing to recompute)",
         "birthdays": "birthdays (~1/365 rescored)",
         "all": "all rescored (rule-set change)",
+        "ahead": "all, computed ahead",  # "rescored": matched at the score computed ahead
     }
     for case, runs in cases.items():
         for i, f in enumerate(runs, 1):
@@ -421,6 +486,12 @@ def print_profiles(
                 f" {f['seconds']:7.2f} s | RSS {f['rss_before_mib']:.0f} → {f['rss_after_mib']:.0f} MiB (peak"
                 f" {f['peak_rss_before_mib']:.0f} → {f['peak_rss_after_mib']:.0f} MiB) | Python peak"
                 f" {f['python_peak_kib'] / 1024:.1f} MiB"
+                + (
+                    f" | computed ahead by the checks before: {f['prepare_seconds'] * 1e6:.0f} µs a profile"
+                    f" ({f['prepare_seconds'] * profiles:.0f} s for all)"
+                    if f.get("prepare_seconds") is not None
+                    else ""
+                )
             )
         if runs:
             seconds = median_of(runs, "seconds")
@@ -456,6 +527,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--rescore-all-repeats", type=int, default=0, help="runs of the all-rescored profile case (default 0)"
+    )
+    parser.add_argument(
+        "--ahead-repeats",
+        type=int,
+        default=1,
+        help="runs of the all-due case with the scores computed ahead (default 1; the computing takes minutes)",
     )
     parser.add_argument("--database-url", help="a PostgreSQL server URL (default: SQLite in a temp dir)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each measured step (default 3)")
@@ -509,6 +586,7 @@ def main() -> None:
             opts.profile_share,
             opts.repeats,
             opts.rescore_all_repeats,
+            opts.ahead_repeats,
         )
         summary += print_profiles(opts.profile_subscribers, profiles, load_seconds, cases)
     print(f"summary ({backend}, medians of {opts.repeats}): " + "; ".join(summary) + "; target queue < 10 s")

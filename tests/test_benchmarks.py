@@ -55,11 +55,13 @@ def test_counting_feed_server_counts_robots_txt_too() -> None:
 
 def test_the_profile_queue_case_in_a_tiny_mode() -> None:
     """benchmarks/bench_queue.py's profile case on 400 subscribers: nothing to recompute on a day every
-    stored score covers, the birthdays of the next day's subscribers, then everyone after a rule-set change."""
+    stored score covers, the birthdays of the next day's subscribers, then everyone after a rule-set change,
+    in Python and computed ahead."""
     from benchmarks.bench_queue import bench_profiles
 
-    _, profiles, cases = bench_profiles(None, 400, 1.0, 1, 1)
+    _, profiles, cases = bench_profiles(None, 400, 1.0, 1, 1, 1)
     assert profiles == 400
     rescored = {case: [run["rescored"] for run in runs] for case, runs in cases.items()}
-    assert rescored == {"covered": [0], "birthdays": [1], "all": [400]}
+    assert rescored == {"covered": [0], "birthdays": [1], "all": [400], "ahead": [400]}
+    assert cases["ahead"][0]["prepare_seconds"] > 0
     assert all(run["queued"] > 0 and run["seconds"] > 0 for runs in cases.values() for run in runs)

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from drawwatch.app.deliver import deliver_due
 from drawwatch.app.derived import refresh_derived_categories
 from drawwatch.app.operator import tell_operator_about_check, tell_operator_about_delivery
-from drawwatch.app.rescore import queue_with_scores, refresh_scores
+from drawwatch.app.rescore import prepare_ahead, queue_with_scores, refresh_scores
 from drawwatch.config import Settings
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.corrections import material_changes
@@ -104,6 +104,8 @@ class CheckSummary:
     error: str | None = None
     database_error: bool = False  # the database could not be used (locked, full, unreachable): not the feed
     delivery_error: str | None = None  # sending stopped for database trouble; what was stored stays stored
+    reminders_queued: int = 0  # outbox rows added for reminders (drawwatch.app.reminders), any outcome
+    scores_prepared: int = 0  # profile scores computed ahead of the day they become true (app.rescore)
     seconds: float = 0.0
 
     @property
@@ -155,6 +157,8 @@ async def run_check(
         robots=robots,
     )
     summary = await asyncio.to_thread(_store, engine, settings, check_id, result, known_hash, progress)
+    if not summary.database_error:  # date-driven, whatever the feed said
+        summary.reminders_queued = await asyncio.to_thread(_queue_reminders, engine)
     if deliver:
         try:
             stats = await deliver_due(engine, settings)
@@ -171,9 +175,45 @@ async def run_check(
             )
             await tell_operator_about_delivery(settings, stats)
     await tell_operator_about_check(settings, summary)
+    if not summary.database_error:  # last: it never holds back the news or its alerts
+        summary.scores_prepared = await asyncio.to_thread(_prepare_scores_ahead, engine)
     summary.seconds = round(time.perf_counter() - started, 3)
     _log_summary(summary)
     return summary
+
+
+AHEAD_BUDGET_SECONDS = 3.0  # per check: a rule set's day for 1,000,000 profiles is prepared over many checks
+
+
+def _queue_reminders(engine: Engine) -> int:
+    """Today's reminders (:mod:`drawwatch.app.reminders`)."""
+    from drawwatch.app.reminders import run_reminders
+
+    return _aside("queueing reminders", lambda: run_reminders(engine, utcnow().date()), engine)
+
+
+def _prepare_scores_ahead(engine: Engine) -> int:
+    """Scores due within days, computed ahead (:func:`drawwatch.app.rescore.prepare_ahead`); without them a
+    round rescores those profiles itself."""
+    return _aside(
+        "computing scores ahead",
+        lambda: prepare_ahead(engine, utcnow().date(), budget_seconds=AHEAD_BUDGET_SECONDS),
+        engine,
+    )
+
+
+def _aside(what: str, step: Callable[[], int], engine: Engine) -> int:
+    """A step beside the check's own work, in transactions of its own: trouble in it is logged in one line
+    (a database's) or with its traceback, and never costs the check its news. Returns what ``step`` did."""
+    try:
+        return step()
+    except Exception as exc:
+        trouble = describe_database_error(exc, engine.url)
+        if trouble is None:
+            log.exception("%s failed", what)
+        else:
+            log.warning("%s failed: %s", what, trouble)
+        return 0
 
 
 def _begin(

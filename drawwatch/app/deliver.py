@@ -53,6 +53,8 @@ from drawwatch.notify.outcomes import ChannelResult
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.outbox import (
     ClaimedAlert,
+    ClaimedMessage,
+    ClaimedReminder,
     cancel,
     claim_due,
     defer,
@@ -65,6 +67,8 @@ from drawwatch.storage.rounds import round_changes
 
 if TYPE_CHECKING:  # Jinja2 is imported only when there is something to render
     from drawwatch.notify.correction import CorrectionContext
+    from drawwatch.notify.pacing import TelegramPacer
+    from drawwatch.notify.reminder import ReminderContext
     from drawwatch.notify.render import Renderer
 
 log = logging.getLogger("drawwatch.deliver")
@@ -168,14 +172,45 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def unsubscribe_hint(settings: Settings, token: str) -> str:
-    """The line every message ends with: the operator's unsubscribe page, or the token and its command."""
-    if settings.unsubscribe_url:
-        return f"To stop these alerts: {settings.unsubscribe_url.replace('{token}', token)}"
-    return (
-        f"To stop these alerts, send this unsubscribe code to whoever runs drawwatch for you: {token} "
-        f"(they run: drawwatch subscribers unsubscribe {token})"
-    )
+def unsubscribe_hint(settings: Settings, token: str, language: str | None = "en") -> str:
+    """The line every message ends with, without the sign-up site: the operator's unsubscribe page, or the
+    token and its command."""
+    from drawwatch.notify.phrases import unsubscribe_hint as hint
+
+    return hint(token, settings.unsubscribe_url, language)
+
+
+def footer_hint(settings: Settings, alert: ClaimedMessage) -> str:
+    """The last line of the message on ``alert``'s channel, in the subscriber's language: with the sign-up
+    site, the manage page (and, in an e-mail, the one-click unsubscribe page); else :func:`unsubscribe_hint`."""
+    if not links_configured(settings):
+        return unsubscribe_hint(settings, alert.subscriber_unsubscribe_token, alert.subscriber_language)
+    from drawwatch.app.links import manage_url, one_click_unsubscribe_url
+    from drawwatch.notify.phrases import links_hint
+
+    token = alert.subscriber_unsubscribe_token
+    stop = one_click_unsubscribe_url(settings, token) if _is_email(alert.channel_url) else None
+    return links_hint(manage_url(settings, token), stop, alert.subscriber_language)
+
+
+def _is_email(url: str) -> bool:
+    return url.lower().startswith("mailto")
+
+
+def links_configured(settings: Settings) -> bool:
+    """Whether messages carry the sign-up site's signed links (``drawwatch serve``): its public address and
+    signing keys are set."""
+    return bool(settings.public_url and settings.secret_keys)
+
+
+def email_headers(settings: Settings, alert: ClaimedMessage) -> dict[str, str] | None:
+    """The subscriber's ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers (RFC 2369, RFC 8058: the
+    one-click unsubscribe Gmail and Yahoo require of bulk senders) for an e-mail channel; None otherwise."""
+    if not links_configured(settings) or not _is_email(alert.channel_url):
+        return None
+    from drawwatch.app.links import list_unsubscribe_headers
+
+    return list_unsubscribe_headers(settings, alert.subscriber_unsubscribe_token)
 
 
 def round_info(alert: ClaimedAlert) -> RoundInfo:
@@ -209,7 +244,7 @@ def alert_context(alert: ClaimedAlert, settings: Settings) -> AlertContext:
         subscriber_crs=crs,
         tie=alert.tie,  # type: ignore[arg-type]  # checked by AlertContext
         qualifying_occupation=alert.qualifying_occupation,
-        unsubscribe_hint=unsubscribe_hint(settings, alert.subscriber_unsubscribe_token),
+        unsubscribe_hint=footer_hint(settings, alert),
         submitted_at=alert.subscriber_submitted_at,
         score_rules=rules,
         score_note=note,
@@ -238,9 +273,33 @@ def correction_context(
         subscriber_name=alert.subscriber_name,
         subscriber_crs=crs,
         standing=alert.tie,  # type: ignore[arg-type]  # checked by CorrectionContext
-        unsubscribe_hint=unsubscribe_hint(settings, alert.subscriber_unsubscribe_token),
+        unsubscribe_hint=footer_hint(settings, alert),
         submitted_at=alert.subscriber_submitted_at,
         score_rules=rules,
+    )
+
+
+def reminder_context(alert: ClaimedReminder, settings: Settings) -> ReminderContext:
+    """The reminder as the profile foresees it now (the profile may have changed since it was queued: a
+    reminder whose event is no longer foreseen says so rather than a stale figure)."""
+    from drawwatch.app.reminders import foreseen_event
+    from drawwatch.notify.reminder import ReminderContext
+
+    event = foreseen_event(alert.subscriber_profile, alert.kind, alert.event_on)
+    if event is None:
+        raise ValueError(
+            f"the {alert.kind.replace('_', ' ')} of {alert.event_on.isoformat()} is no longer foreseen by "
+            "the subscriber's profile (changed since it was queued)"
+        )
+    return ReminderContext(
+        kind=alert.kind,
+        day=alert.event_on,
+        what=event.what,
+        subscriber_name=alert.subscriber_name,
+        score_now=event.before,
+        score_after=event.after,
+        score_rules=event.rules,
+        unsubscribe_hint=footer_hint(settings, alert),
     )
 
 
@@ -251,8 +310,13 @@ async def deliver_due(
     renderer: Renderer | None = None,
     worker: str | None = None,
     now: datetime | None = None,
+    pacer: TelegramPacer | None = None,
 ) -> DeliveryStats:
     """Send every alert that is due, batch by batch, until none is left. Returns what happened.
+
+    Telegram sends start at the times ``pacer`` (the process's shared one by default) hands out: within a
+    bot's 30 messages a second and a chat's one, planned ahead rather than learnt from 429s. A chat that
+    blocked the bot (403) gets that alert given up and its channel deactivated for good.
 
     "Due" is judged against the start of the run, so each alert is tried at most once per run.
 
@@ -262,6 +326,9 @@ async def deliver_due(
     recorded are together never more than ``delivery_concurrency``: the bound on duplicates after a crash.
     """
     check_lease(settings)
+    from drawwatch.notify.pacing import shared_pacer
+
+    pacer = pacer or shared_pacer()
     worker = worker or worker_id()
     started = now or utcnow()
     stats = DeliveryStats()
@@ -270,12 +337,12 @@ async def deliver_due(
     stop = Stop()
     recorder = _Recorder(engine, settings, worker, now, stop)
 
-    async def one(alert: ClaimedAlert) -> DeliveryStats:
+    async def one(alert: ClaimedMessage) -> DeliveryStats:
         async with limit:  # held until the outcome is committed, not only while sending
             if stop.error is not None:
                 return DeliveryStats(held_back=1)
             assert renderer is not None  # made before the first batch
-            return await _deliver_one(engine, settings, renderer, alert, now, throttle, stop, recorder)
+            return await _deliver_one(engine, settings, renderer, alert, now, throttle, stop, recorder, pacer)
 
     while True:
         claimed = await asyncio.to_thread(_claim, engine, settings, worker, now, started)
@@ -325,11 +392,12 @@ class _Mark:
     """What to record for one claimed alert: a hold (``reason``, ``until``: nothing was sent) or a send's
     ``result`` (with ``resume_at`` when it was rate limited)."""
 
-    alert: ClaimedAlert
+    alert: ClaimedMessage
     result: ChannelResult | None = None
     resume_at: datetime | None = None
     reason: str | None = None
     until: datetime | None = None
+    blocked: bool = False  # Telegram's 403: the chat blocked the bot; given up at once, never retried
 
     @property
     def plain_sent(self) -> bool:
@@ -399,7 +467,7 @@ def _first_line(error: BaseException) -> str:
 
 def _claim(
     engine: Engine, settings: Settings, worker: str, now: datetime | None, due_by: datetime
-) -> list[ClaimedAlert]:
+) -> list[ClaimedMessage]:
     with session_scope(engine) as session:
         return claim_due(
             session,
@@ -415,12 +483,14 @@ async def _deliver_one(
     engine: Engine,
     settings: Settings,
     renderer: Renderer,
-    alert: ClaimedAlert,
+    alert: ClaimedMessage,
     now: datetime | None,
     throttle: Throttle,
     stop: Stop,
     recorder: _Recorder,
+    pacer: TelegramPacer,
 ) -> DeliveryStats:
+    from drawwatch.notify.pacing import note_result, telegram_target, wait_for_slot
     from drawwatch.notify.sending import send_one  # apprise is imported only when something is sent
 
     stats = DeliveryStats()
@@ -440,10 +510,13 @@ async def _deliver_one(
             stats.lost_claims += 1
         return stats
     try:
-        if alert.kind == "correction":  # reads what changed: a database read, off the event loop
+        if isinstance(alert, ClaimedAlert) and alert.kind != "correction":
+            # CPU only, and bounded by the sandbox: a thread hop would only add to it
+            message = renderer.render_alert(
+                alert_context(alert, settings), language=alert.subscriber_language
+            )
+        else:  # a correction reads what changed, a reminder scores its profile: off the event loop
             message = await asyncio.to_thread(render_claimed, engine, settings, renderer, alert)
-        else:  # CPU only, and bounded by the sandbox: a thread hop would only add to it
-            message = renderer.render_alert(alert_context(alert, settings))
     except ValueError as exc:  # a TemplateProblem, or data that contradicts itself (CRS edited since)
         from drawwatch.notify.render import TemplateProblem
         from drawwatch.notify.urls import redact
@@ -457,12 +530,22 @@ async def _deliver_one(
         if stop.error is not None:  # another send's outcome could not be recorded while this one rendered
             return DeliveryStats(held_back=1)
         key = idempotency_key(alert.alert_id, alert.created_at)
-        result = await send_one(alert.channel_url, message, timeout=settings.delivery_timeout, key=key)
+        target = telegram_target(alert.channel_url)
+        if target is not None:  # the slot right before the request, nothing awaited in between
+            await wait_for_slot(pacer, *target)
+        result = await send_one(
+            alert.channel_url,
+            message,
+            timeout=settings.delivery_timeout,
+            key=key,
+            email_headers=email_headers(settings, alert),
+        )
+    blocked = note_result(pacer, alert.channel_url, result)  # a 429 also pushes the bot's next slot out
     resume_at = _rate_limited_until(result, settings, now or utcnow())
     if resume_at is not None:
         throttle.hold(alert.channel_url, resume_at)
     try:
-        outcome = await recorder.record(_Mark(alert, result=result, resume_at=resume_at))
+        outcome = await recorder.record(_Mark(alert, result=result, resume_at=resume_at, blocked=blocked))
     except Exception as exc:  # sent, but not recorded: it may go out once more after the lease
         log.warning(
             "alert %s via %s: %s, but its outcome could not be recorded: %s",
@@ -473,6 +556,8 @@ async def _deliver_one(
         )
         return DeliveryStats(unrecorded=1)
     _log_outcome(alert, result, resume_at, outcome)
+    if blocked and outcome == "dead":
+        await asyncio.to_thread(_block_channel, engine, alert)
     if outcome == "sent":
         stats.sent += 1
     elif outcome == "lost":
@@ -493,7 +578,7 @@ async def _deliver_one(
 
 
 def _log_outcome(
-    alert: ClaimedAlert, result: ChannelResult, resume_at: datetime | None, outcome: str
+    alert: ClaimedMessage, result: ChannelResult, resume_at: datetime | None, outcome: str
 ) -> None:
     """Say what was recorded for a send (once committed: a line never claims a record that was lost)."""
     error = result.error or result.status
@@ -515,29 +600,27 @@ def _log_outcome(
             )
     elif result.ok:
         if outcome == "sent":
-            log.info(
-                "sent round %s alert to subscriber %s via %s",
-                alert.round_number,
-                alert.subscriber_id,
-                result.url,
-            )
+            log.info("sent %s via %s", _describe(alert), result.url)
         else:
             log.warning("alert %s was sent but its claim had expired and was taken over", alert.alert_id)
     else:
         log.warning(
-            "alert %s (round %s, subscriber %s) via %s failed: %s; now %s",
+            "alert %s (%s) via %s failed: %s; now %s",
             alert.alert_id,
-            alert.round_number,
-            alert.subscriber_id,
+            _describe(alert),
             result.url,
             error,
             outcome,
         )
 
 
-def _describe(alert: ClaimedAlert) -> str:
-    what = "correction of round" if alert.kind == "correction" else "round"
-    return f"{what} {alert.round_number} to subscriber {alert.subscriber_id}"
+def _describe(alert: ClaimedMessage) -> str:
+    if isinstance(alert, ClaimedReminder):
+        what = f"{alert.kind.replace('_', ' ')} reminder for {alert.event_on.isoformat()}"
+    else:
+        assert isinstance(alert, ClaimedAlert)
+        what = f"{'correction of round' if alert.kind == 'correction' else 'round'} {alert.round_number}"
+    return f"{what} to subscriber {alert.subscriber_id}"
 
 
 def _rate_limited_until(result: ChannelResult, settings: Settings, now: datetime) -> datetime | None:
@@ -550,7 +633,7 @@ def _rate_limited_until(result: ChannelResult, settings: Settings, now: datetime
 
 
 def _hold_reason(
-    alert: ClaimedAlert, throttle: Throttle, now: datetime
+    alert: ClaimedMessage, throttle: Throttle, now: datetime
 ) -> tuple[str, datetime | None] | None:
     """Why ``alert`` must not be sent now: ("cancel", None), ("quiet", until) or ("rate_limit", until); None
     to send it."""
@@ -566,17 +649,27 @@ def _hold_reason(
 
 
 def render_claimed(
-    engine: Engine, settings: Settings, renderer: Renderer, alert: ClaimedAlert
+    engine: Engine, settings: Settings, renderer: Renderer, alert: ClaimedMessage
 ) -> RenderedMessage:
-    """The message for a claimed alert: the round alert, or a correction notice (which reads what changed)."""
+    """The message for a claimed row: the round alert, a correction notice (which reads what changed) or a
+    reminder."""
+    if isinstance(alert, ClaimedReminder):
+        from drawwatch.notify.reminder import render_reminder
+
+        return render_reminder(
+            renderer, reminder_context(alert, settings), language=alert.subscriber_language
+        )
+    assert isinstance(alert, ClaimedAlert)
     if alert.kind == "correction":
         with session_scope(engine) as session:
             rows = round_changes(session, alert.draw_id, check_id=alert.revision)
             changes = [StoredChange.decode(row.field, row.old_value, row.new_value) for row in rows]
         from drawwatch.notify.correction import render_correction
 
-        return render_correction(renderer, correction_context(alert, changes, settings))
-    return renderer.render_alert(alert_context(alert, settings))
+        return render_correction(
+            renderer, correction_context(alert, changes, settings), language=alert.subscriber_language
+        )
+    return renderer.render_alert(alert_context(alert, settings), language=alert.subscriber_language)
 
 
 def _record_group(
@@ -596,12 +689,35 @@ def _record_group(
                 outcomes.append(_hold(session, worker, mark.alert, mark.reason, mark.until))
             else:
                 outcomes.append(
-                    _record(session, settings, worker, mark.alert, mark.result, now, mark.resume_at)
+                    _record(
+                        session, settings, worker, mark.alert, mark.result, now, mark.resume_at, mark.blocked
+                    )
                 )
         return outcomes
 
 
-def _hold(session: Session, worker: str, alert: ClaimedAlert, reason: str, until: datetime | None) -> str:
+def _block_channel(engine: Engine, alert: ClaimedMessage) -> None:
+    """A Telegram chat that blocked the bot: its channel is never used again (the subscriber whose only
+    channel it was becomes inactive). Its own transaction, after the alert's outcome; a failure is logged
+    (the next alert to that chat meets the 403 again and tries again)."""
+    from drawwatch.storage.bot import block_channel
+
+    try:
+        with session_scope(engine) as session:
+            block_channel(session, alert.channel_id)
+    except Exception as exc:
+        log.warning(
+            "channel %s blocked the bot, but could not be deactivated: %s", alert.channel_id, _first_line(exc)
+        )
+    else:
+        log.warning(
+            "subscriber %s: the Telegram chat blocked the bot (403); channel %s deactivated",
+            alert.subscriber_id,
+            alert.channel_id,
+        )
+
+
+def _hold(session: Session, worker: str, alert: ClaimedMessage, reason: str, until: datetime | None) -> str:
     if reason == "cancel":
         done = cancel(session, alert.alert_id, worker=worker, reason="subscriber is no longer active")
         return "cancelled" if done else "lost"
@@ -614,12 +730,14 @@ def _record(
     session: Session,
     settings: Settings,
     worker: str,
-    alert: ClaimedAlert,
+    alert: ClaimedMessage,
     result: ChannelResult,
     now: datetime | None,
     resume_at: datetime | None,
+    blocked: bool = False,
 ) -> str:
-    """Store a send's outcome; ``resume_at`` is set (by :func:`_rate_limited_until`) for a rate-limited one."""
+    """Store a send's outcome; ``resume_at`` is set (by :func:`_rate_limited_until`) for a rate-limited one,
+    ``blocked`` for a chat that blocked the bot (dead at once: no retry can succeed)."""
     error = result.error or result.status
     # Ambiguous first: with apprise's ?retry=N a send can be both, and a resend could duplicate it.
     if result.ambiguous:
@@ -639,7 +757,7 @@ def _record(
         worker=worker,
         error=error,
         now=now,
-        max_attempts=settings.delivery_max_attempts,
+        max_attempts=alert.attempts + 1 if blocked else settings.delivery_max_attempts,
         backoff_seconds=settings.delivery_backoff_seconds,
         retry_after=result.retry_after,
     )

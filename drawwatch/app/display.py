@@ -235,6 +235,8 @@ def _summary_text(summary: CheckSummary) -> str:
             f"\nAlerts: {alerts['queued']} queued{corrections}, {alerts['sent']} sent, {alerts['failed']} failed "
             f"(will retry), {alerts['dead']} given up{ambiguous}."
         )
+    if summary.reminders_queued:
+        text += f"\nReminders: {summary.reminders_queued} queued (a week before what subscribers' profiles foresee)."
     if summary.stale_feed:
         text += "\nThe feed lacks the newest stored round (an old copy): its differences were not taken as corrections."
     return text

@@ -94,6 +94,7 @@ def subscriber_input(
     quiet_hours: str | None = None,
     timezone: str | None = None,
     profile: object = None,
+    language: str = "en",
 ) -> SubscriberInput:
     """Build and validate one subscriber; raises ValueError naming the field.
 
@@ -127,6 +128,7 @@ def subscriber_input(
         quiet_hours=_stripped(quiet_hours),
         time_zone=_stripped(timezone),
         score=None if score is None else score[1],
+        language=language,
     )
     data.validate()
     return data

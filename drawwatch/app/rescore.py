@@ -11,17 +11,22 @@ true, so most checks rescore nobody. Like derived categories (:mod:`drawwatch.ap
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
-from datetime import date
-from typing import NamedTuple
+from datetime import date, timedelta
+from typing import Final, NamedTuple
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from drawwatch.domain.crs import NoRuleSetError, Profile, parse_profile, rules_on, score, score_until
 from drawwatch.domain.crs.score import Score, candidate_dates
+from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import queue_round_alerts
 from drawwatch.storage.models import Round
-from drawwatch.storage.subscribers import NewScore, profiles_to_rescore, set_scores
+from drawwatch.storage.reminders import reset_reminders
+from drawwatch.storage.scores_ahead import Ahead, apply_ahead, profiles_to_prepare, set_ahead
+from drawwatch.storage.subscribers import NewScore, profiles_to_rescore, set_score, set_scores
 
 
 def profile_json(profile: Profile) -> str:
@@ -31,6 +36,23 @@ def profile_json(profile: Profile) -> str:
 
 def stored_profile(text: str) -> Profile:
     return parse_profile(json.loads(text))
+
+
+def save_profile(session: Session, subscriber_id: int, profile: Profile, today: date) -> Score:
+    """Store ``profile`` as the subscriber's, with its score for ``today`` (and the day that stops being
+    true); reminders the old profile foresaw are cancelled and looked for again. Returns the score."""
+    result, until = score_until(profile, today)
+    set_score(
+        session,
+        subscriber_id,
+        crs=result.total,
+        on=today,
+        until=until,
+        rules=result.rules.id,
+        profile=profile_json(profile),
+    )
+    reset_reminders(session, subscriber_id, today)
+    return result
 
 
 def _points(n: int) -> str:
@@ -149,9 +171,10 @@ def has_rules(day: date) -> bool:
 
 
 def refresh_scores(session: Session, *, on: date) -> int:
-    """Score again, for the day ``on``, the profile subscribers whose stored score is not known true on it.
-    Returns how many were scored; cheap (one query) when none is due. Before the first rule set (an old
-    round corrected) nothing is scored: the stored scores stand."""
+    """Score again, for the day ``on``, the profile subscribers whose stored score is not known true on it
+    and who have no score computed ahead for it (:func:`prepare_ahead`: matching reads that one). Returns
+    how many were scored; cheap (one query) when none is due. Before the first rule set (an old round
+    corrected) nothing is scored: the stored scores stand."""
     if not has_rules(on):
         return 0
     todo = profiles_to_rescore(session, on)
@@ -179,3 +202,54 @@ def queue_with_scores(session: Session, rounds: Sequence[Round]) -> int:
             refresh_scores(session, on=round_.date)
         queued += queue_round_alerts(session, [round_])
     return queued
+
+
+def score_ahead(subscriber_id: int, profile: Profile, crs: int, score_on: date, day: date) -> Ahead:
+    """The score ``profile`` will have on ``day`` (the day its stored score ``crs``, computed for
+    ``score_on``, ends), with the day that one ends and why it differs from the stored one."""
+    scorer = day_memo()
+    result, until = score_until(profile, day, scorer=scorer)
+    note = None
+    if result.total != crs and has_rules(score_on):
+        note = change_note(profile, score_on, day, old_total=crs, new_total=result.total, scorer=scorer)
+    return Ahead(subscriber_id, day, result.total, until, result.rules.id, note)
+
+
+AHEAD_DAYS: Final = 7  # how far ahead scores are computed: a rule set or birthday this close is prepared
+AHEAD_BATCH: Final = 500  # profiles per transaction
+
+
+def prepare_ahead(
+    engine: Engine,
+    today: date,
+    *,
+    budget_seconds: float,
+    days: int = AHEAD_DAYS,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """Compute, for the profile subscribers whose stored score stops being true within ``days`` after
+    ``today``, their score on that day (with its own end and note), batch by batch until none is left or
+    ``budget_seconds`` have passed; returns how many. A round on that day is then matched at them at once
+    (:func:`drawwatch.storage.scores_ahead.crs_on`) instead of scoring each profile in Python before its
+    alerts can be queued: the difference on a day a rule set takes effect for every profile. First, the
+    scores computed ahead that hold today become the stored ones (one UPDATE, off the alert path). Each
+    batch commits on its own."""
+    with session_scope(engine) as session:
+        apply_ahead(session, today)
+    started, done = clock(), 0
+    by = today + timedelta(days=days)
+    while clock() - started < budget_seconds:
+        with session_scope(engine) as session:
+            rows = profiles_to_prepare(session, today, by, limit=AHEAD_BATCH)
+            if not rows:
+                break
+            ahead = [
+                score_ahead(subscriber_id, stored_profile(text), crs, score_on, day)
+                for subscriber_id, text, crs, score_on, day in rows
+                if has_rules(day)
+            ]
+            set_ahead(session, ahead)
+            done += len(rows)
+            if len(ahead) < len(rows):  # days before the first rule set: not preparable, not asked again
+                break
+    return done

@@ -23,7 +23,8 @@ class _AlertRow(TypedDict):
     id: int
     subscriber: int
     subscriber_name: str
-    round: str
+    round: str | None  # None for a reminder
+    event_on: str | None  # a reminder's day (what it warns of happens then)
     channel: int
     kind: str
     tie: str
@@ -60,6 +61,7 @@ def alerts_list(obj: Context, status: str | None, limit: int, as_json: bool) -> 
             "subscriber": v.subscriber_id,
             "subscriber_name": v.subscriber_name,
             "round": v.round_number,
+            "event_on": v.event_on.isoformat() if v.event_on else None,
             "channel": v.channel_id,
             "kind": v.kind,
             "tie": v.tie,
@@ -84,11 +86,17 @@ def alerts_list(obj: Context, status: str | None, limit: int, as_json: bool) -> 
             else f"  next try {(r['next_attempt_at'] or '')[:19]}"
         )
         error = f"  last error: {r['last_error']}" if r["last_error"] and r["status"] != "sent" else ""
-        what = "correction of round" if r["kind"] == "correction" else "round"
         click.echo(
-            f"{r['id']:>6}  {what} {r['round']:>4}  subscriber {r['subscriber']} ({r['subscriber_name']})  "
+            f"{r['id']:>6}  {_what(r)}  subscriber {r['subscriber']} ({r['subscriber_name']})  "
             f"channel {r['channel']}  {r['status']}  tries {r['attempts']}{extra}{error}"
         )
+
+
+def _what(row: _AlertRow) -> str:
+    if row["round"] is None:
+        return f"{row['kind'].replace('_', ' ')} reminder for {row['event_on']}"
+    what = "correction of round" if row["kind"] == "correction" else "round"
+    return f"{what} {row['round']:>4}"
 
 
 @alerts.command("retry")

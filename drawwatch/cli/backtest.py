@@ -43,11 +43,19 @@ def verdict_json(verdict: Verdict, *, profile: bool = False) -> dict[str, Any]:
     return out
 
 
-def score_text(verdict: Verdict) -> str:
-    """A profile subscriber's score for the round: "CRS 472 (crs-2025-03-25)", or "CRS 470 (stored)"."""
+def score_text(verdict: Verdict, *, rules: bool = True) -> str:
+    """A profile subscriber's score for the round: "CRS 472 (crs-2025-03-25)" (without ``rules``: "CRS
+    472"), or "CRS 470 (stored)"."""
     if verdict.score is None:
         return f"CRS {verdict.subscriber_crs} (stored)"
-    return f"CRS {verdict.score.total} ({verdict.score.rules.id})"
+    return f"CRS {verdict.score.total}" + (f" ({verdict.score.rules.id})" if rules else "")
+
+
+def one_rule_set(verdicts: list[Verdict]) -> str | None:
+    """The rule set every profile score of ``verdicts`` was computed under, when there is one: the table
+    then names it once instead of on every row."""
+    found = {v.score.rules.id if v.score is not None else None for v in verdicts}
+    return found.pop() if len(found) == 1 else None
 
 
 def verdict_lines(verdicts: list[Verdict], *, width: int | None = None, profile: bool = False) -> list[str]:
@@ -67,6 +75,7 @@ def verdict_lines(verdicts: list[Verdict], *, width: int | None = None, profile:
         *((Column("Score"),) if profile else ()),
         Column("Reason", shrink="wrap", min_width=30),
     )
+    common = one_rule_set(verdicts) if profile else None
     rows = [
         (
             "yes" if v.would_alert else "no",
@@ -74,7 +83,7 @@ def verdict_lines(verdicts: list[Verdict], *, width: int | None = None, profile:
             v.date.isoformat(),
             CATEGORY_LABELS.get(v.category, v.category),
             f"cut-off {v.crs:>4}",
-            *((score_text(v),) if profile else ()),
+            *((score_text(v, rules=common is None),) if profile else ()),
             v.reason,
         )
         for v in verdicts
@@ -174,6 +183,9 @@ def backtest(
     width = terminal_width()
     for line in verdict_lines(verdicts, width=width, profile=profile):
         click.echo(line)
+    rules = one_rule_set(verdicts) if profile else None
+    if rules is not None:
+        click.echo(f"Scores: the profile's on each round's day, rule set {rules}.")
     hits = sum(v.would_alert for v in verdicts)
     summary = f"{hits} of {len(verdicts)} round{'s' if len(verdicts) != 1 else ''} would have alerted {who}"
     click.echo(textwrap.fill(summary, width, break_on_hyphens=False))

@@ -81,19 +81,22 @@ def _scored_profile(path: Path | None) -> _Scored | None:
 
 
 def _save_profile(session: Any, subscriber_id: int, scored: _Scored) -> None:
-    from drawwatch.app.rescore import profile_json
-    from drawwatch.storage.subscribers import set_score
+    from drawwatch.app.rescore import save_profile
 
-    profile, result, until, today = scored
-    set_score(
-        session,
-        subscriber_id,
-        crs=result.total,
-        on=today,
-        until=until,
-        rules=result.rules.id,
-        profile=profile_json(profile),
-    )
+    save_profile(session, subscriber_id, scored.profile, scored.today)
+
+
+REMINDERS_HELP = (
+    "Reminders a week ahead, from the CRS profile (--profile): the score dropping on a birthday, a language "
+    "result expiring, the Express Entry profile's 12 months ending (needs profile_created). Off by default."
+)
+
+
+def _set_reminders(session: Any, subscriber_id: int, enabled: bool) -> None:
+    from drawwatch.domain.clock import utcnow
+    from drawwatch.storage.reminders import reset_reminders
+
+    reset_reminders(session, subscriber_id, utcnow().date(), enabled=enabled)
 
 
 @subscribers.command("add")
@@ -119,6 +122,12 @@ def _save_profile(session: Any, subscriber_id: int, scored: _Scored) -> None:
 @click.option("--nclc-french", type=click.IntRange(0, 12), help=NCLC_HELP)
 @click.option("--quiet-hours", metavar="HH:MM-HH:MM", help=QUIET_HELP)
 @click.option("--timezone", "time_zone", metavar="ZONE", help=ZONE_HELP)
+@click.option("--reminders/--no-reminders", default=False, help=REMINDERS_HELP)
+@click.option(
+    "--language",
+    type=click.Choice(["en", "fr"]),
+    help="The language of the subscriber's messages (alerts, notices, reminders): en (default) or fr.",
+)
 @pass_ctx
 @friendly_errors
 def subscribers_add(
@@ -133,6 +142,8 @@ def subscribers_add(
     nclc_french: int | None,
     quiet_hours: str | None,
     time_zone: str | None,
+    reminders: bool,
+    language: str | None,
 ) -> None:
     """Add a subscriber and print their id. General rounds alert everyone; category rounds alert those with
     that category, given with --category or derived from --noc occupations and --nclc-french. The CRS is a
@@ -144,6 +155,8 @@ def subscribers_add(
 
     if (crs is None) == (profile_path is None):
         raise click.UsageError("give the CRS as --crs N or --profile FILE (one of them)")
+    if reminders and profile_path is None:
+        raise click.UsageError("--reminders needs a CRS profile (--profile FILE): they come from it")
     scored = _scored_profile(profile_path)
     if scored is not None:
         crs = scored.score.total
@@ -158,12 +171,15 @@ def subscribers_add(
         nclc_french=nclc_french,
         quiet_hours=quiet_hours,
         timezone=time_zone,
+        language=language or "en",
     )
     with session_scope(obj.engine) as session:
         row = add_subscriber(session, data)
         new_id = row.id
         assert new_id is not None
         refresh_derived_categories(session, subscriber_ids=[new_id])
+        if reminders:
+            _set_reminders(session, new_id, True)
         if scored is not None:
             _save_profile(session, new_id, scored)
     click.echo(new_id)
@@ -202,14 +218,17 @@ def subscribers_list(obj: Context, as_json: bool, active: bool | None) -> None:
 def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
     """Show one subscriber."""
     from drawwatch.storage.db import session_scope
+    from drawwatch.storage.reminders import reminder_state
     from drawwatch.storage.subscribers import get_subscriber, score_state
 
     with session_scope(obj.engine) as session:
         view = get_subscriber(session, subscriber_id)
         state = score_state(session, subscriber_id)
-    if view is None or state is None:
+        reminding = reminder_state(session, subscriber_id)
+    if view is None or state is None or reminding is None:
         raise UserError(f"no subscriber with id {subscriber_id}")
     data = _subscriber_json(view) | {"unsubscribe_token": view.unsubscribe_token}
+    data["reminders"] = reminding.enabled
     computed = _computed_score(state)
     if as_json:
         if computed is not None:
@@ -223,10 +242,8 @@ def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
         changes = (
             f"next change on {computed['changes_on']}" if computed["changes_on"] else "no change foreseen"
         )
-        click.echo(
-            f"  CRS:          {data['crs']} from the profile on {computed['on']} (rule set "
-            f"{computed['rules']}; {changes})"
-        )
+        click.echo(f"  CRS:          {data['crs']} from the profile on {computed['on']}")
+        click.echo(f"                rule set {computed['rules']}; {changes}")
         if computed["note"]:
             click.echo(f"  Last change:  {computed['note']}")
     click.echo(f"  Categories:   {', '.join(data['categories']) or 'none (general rounds only)'}")
@@ -235,6 +252,8 @@ def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
     )
     quiet = f"{data['quiet_hours']} ({data['timezone']})" if data["quiet_hours"] else "none"
     click.echo(f"  Quiet hours:  {quiet}")
+    click.echo(f"  Reminders:    {_reminders_text(reminding)}")
+    click.echo(f"  Language:     {data['language']}")
     click.echo(f"  Since:        {data['created_at']}")
     click.echo(f"  Unsubscribe:  drawwatch subscribers unsubscribe {data['unsubscribe_token']}")
     for url in data["urls"]:
@@ -247,6 +266,18 @@ def subscribers_show(obj: Context, subscriber_id: int, as_json: bool) -> None:
         assert state.profile is not None and state.score_on is not None
         click.echo("")
         click.echo(score_table(score(stored_profile(state.profile), state.score_on)))
+
+
+def _reminders_text(state: Any) -> str:
+    if not state.enabled:
+        return "off"
+    if state.next_on is None:
+        return "on (nothing foreseen)"
+    from drawwatch.domain.clock import utcnow
+
+    if state.next_on <= utcnow().date():
+        return "on (looked at by the next check)"
+    return f"on (next on {state.next_on.isoformat()})"
 
 
 def _computed_score(state: Any) -> dict[str, Any] | None:
@@ -286,6 +317,12 @@ def _computed_score(state: Any) -> dict[str, Any] | None:
 @click.option("--nclc-french", type=click.IntRange(0, 12), help=NCLC_HELP)
 @click.option("--quiet-hours", metavar="HH:MM-HH:MM", help=QUIET_HELP + " '' removes them.")
 @click.option("--timezone", "time_zone", metavar="ZONE", help=ZONE_HELP)
+@click.option("--reminders/--no-reminders", default=None, help=REMINDERS_HELP)
+@click.option(
+    "--language",
+    type=click.Choice(["en", "fr"]),
+    help="The language of the subscriber's messages (alerts, notices, reminders): en (default) or fr.",
+)
 @pass_ctx
 @friendly_errors
 def subscribers_edit(
@@ -302,18 +339,20 @@ def subscribers_edit(
     nclc_french: int | None,
     quiet_hours: str | None,
     time_zone: str | None,
+    reminders: bool | None,
+    language: str | None,
 ) -> None:
     """Change a subscriber; options not given are left as they are."""
     from drawwatch.app.importer import check_urls, parse_submitted_at
     from drawwatch.storage.db import session_scope
-    from drawwatch.storage.subscribers import UNSET, clear_profile, edit_subscriber
+    from drawwatch.storage.subscribers import UNSET, clear_profile, edit_subscriber, score_state
 
     if crs is not None and profile_path is not None:
         raise click.UsageError("give the CRS as --crs N or --profile FILE, not both")
     scored = _scored_profile(profile_path)
     if scored is not None:
         crs = scored.score.total
-    changes: dict[str, Any] = {"name": name, "crs": crs, "active": active}
+    changes: dict[str, Any] = {"name": name, "crs": crs, "active": active, "language": language}
     if categories:
         changes["categories"] = [c.strip().lower() for c in categories]
     if urls:
@@ -332,14 +371,21 @@ def subscribers_edit(
     if time_zone is not None:
         changes["time_zone"] = time_zone.strip() or None
     with session_scope(obj.engine) as session:
+        if reminders and scored is None:
+            state = score_state(session, subscriber_id)
+            if state is not None and (state.profile is None or crs is not None):
+                raise click.UsageError("--reminders needs a CRS profile (--profile FILE): they come from it")
         try:
             edit_subscriber(session, subscriber_id, **changes)
         except LookupError:
             raise UserError(f"no subscriber with id {subscriber_id}") from None
+        if reminders is not None:
+            _set_reminders(session, subscriber_id, reminders)
         if scored is not None:
             _save_profile(session, subscriber_id, scored)
         elif crs is not None:
             clear_profile(session, subscriber_id)  # a bare number again
+            _set_reminders(session, subscriber_id, False)  # nothing left to foresee
     click.echo(f"Subscriber {subscriber_id} updated.")
 
 

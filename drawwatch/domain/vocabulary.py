@@ -88,11 +88,23 @@ HELD_STATUSES: Final[tuple[str, ...]] = tuple(s.value for s in HeldStatus)
 
 
 class AlertKind(StrEnum):
+    """What an outbox row says: about a round (the alert, a correction), or a reminder about no round."""
+
     ROUND = "round"
     CORRECTION = "correction"
+    # Reminders, a week ahead: the score drops on a birthday; a language result expires (two years);
+    # the Express Entry profile's 12-month validity ends.
+    BIRTHDAY = "birthday"
+    LANGUAGE_EXPIRY = "language_expiry"
+    PROFILE_EXPIRY = "profile_expiry"
 
 
 ALERT_KINDS: Final[tuple[str, ...]] = tuple(k.value for k in AlertKind)
+REMINDER_KINDS: Final[tuple[str, ...]] = (
+    AlertKind.BIRTHDAY,
+    AlertKind.LANGUAGE_EXPIRY,
+    AlertKind.PROFILE_EXPIRY,
+)
 
 Standing = Literal["clear", "tie_unknown", "tie_invited", "tie_not_invited", "below"]
 """Where a subscriber's score stands against a round's cut-off.

@@ -38,6 +38,7 @@ from drawwatch.storage.models import (
     SubscriberCategory,
     SubscriberChannel,
 )
+from drawwatch.storage.scores_ahead import crs_on
 from drawwatch.storage.sql import ALERT as _ALERT
 from drawwatch.storage.sql import SUBSCRIBER as _SUBSCRIBER
 from drawwatch.storage.sql import is_postgres as _is_postgres
@@ -72,13 +73,14 @@ def eligibility_conditions(round_: Any) -> dict[str, ColumnElement[bool]]:
     - ``subscribed_before``: the subscriber was created before the round was first seen;
     - ``category``: the round is ``general``, or its category is one of the subscriber's (EXISTS on
       subscriber_category);
-    - ``score``: CRS ≥ cut-off;
+    - ``score``: CRS ≥ cut-off (a profile's CRS for the round's day: :func:`crs_on`);
     - ``tie_break``: at exactly the cut-off, a known submission time after a known tie-break time means the
       subscriber was not invited.
 
     :func:`eligibility_where` ANDs them; the backtest selects each to explain its verdict.
     """
     crs, category, tie_break = round_.crs, round_.category, round_.tie_break
+    score = crs_on(round_.date)  # a profile's score computed ahead, where it holds on the round's day
     submitted_at = col(Subscriber.submitted_at)
     in_category = exists().where(
         col(SubscriberCategory.subscriber_id) == col(Subscriber.id),
@@ -88,15 +90,13 @@ def eligibility_conditions(round_: Any) -> dict[str, ColumnElement[bool]]:
     not_tied_out: ColumnElement[bool] = (
         true()
         if _is_null(tie_break) is True
-        else or_(
-            col(Subscriber.crs) > crs, submitted_at.is_(None), _is_null(tie_break), submitted_at <= tie_break
-        )
+        else or_(score > crs, submitted_at.is_(None), _is_null(tie_break), submitted_at <= tie_break)
     )
     return {
         "active": col(Subscriber.active),
         "subscribed_before": col(Subscriber.created_at) < round_.first_seen_at,
         "category": or_(category == "general", in_category),
-        "score": col(Subscriber.crs) >= crs,
+        "score": score >= crs,
         "tie_break": not_tied_out,
     }
 
@@ -114,10 +114,11 @@ def standing_case(round_: Any) -> ColumnElement[str]:
     The first three are the ``tie`` of an alert; correction notices and the backtest use all five.
     """
     crs, tie_break = round_.crs, round_.tie_break
+    score = crs_on(round_.date)
     submitted_at = col(Subscriber.submitted_at)
     whens: list[Any] = [
-        (col(Subscriber.crs) < crs, "below"),
-        (col(Subscriber.crs) > crs, "clear"),
+        (score < crs, "below"),
+        (score > crs, "clear"),
         (or_(submitted_at.is_(None), _is_null(tie_break)), "tie_unknown"),
     ]
     if _is_null(tie_break) is True:

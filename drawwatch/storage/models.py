@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Column,
     Index,
@@ -213,6 +214,27 @@ class Subscriber(SQLModel, table=True):
             postgresql_where=literal_column("profile IS NOT NULL"),
             sqlite_where=literal_column("profile IS NOT NULL"),
         ),
+        # Partial: scoring ahead finds the profile scores that stop being true within days.
+        Index(
+            "ix_subscriber_score_until",
+            "score_until",
+            postgresql_where=literal_column("profile IS NOT NULL"),
+            sqlite_where=literal_column("profile IS NOT NULL"),
+        ),
+        # Partial: a round's rescoring applies only the scores computed ahead.
+        Index(
+            "ix_subscriber_next_on",
+            "next_on",
+            postgresql_where=literal_column("next_on IS NOT NULL"),
+            sqlite_where=literal_column("next_on IS NOT NULL"),
+        ),
+        # Partial: the reminders step reads only the subscribers with a reminder day set.
+        Index(
+            "ix_subscriber_remind_on",
+            "remind_on",
+            postgresql_where=literal_column("remind_on IS NOT NULL"),
+            sqlite_where=literal_column("remind_on IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -239,6 +261,19 @@ class Subscriber(SQLModel, table=True):
     score_until: dt.date | None = None
     score_rules: str | None = Field(default=None, max_length=32)
     score_note: str | None = Field(default=None, max_length=300)
+    # The score computed ahead for ``next_on`` (= ``score_until``, the day the stored one stops being true),
+    # true until ``next_until``, with its rule set and note: a round on that day applies it in one UPDATE
+    # instead of rescoring in Python (drawwatch.app.rescore.prepare_ahead). None: not computed ahead.
+    next_on: dt.date | None = None
+    next_crs: int | None = None
+    next_until: dt.date | None = None
+    next_rules: str | None = Field(default=None, max_length=32)
+    next_note: str | None = Field(default=None, max_length=300)
+    # Opted in to reminders (a week before the score drops on a birthday, a language result expires or the
+    # Express Entry profile's 12 months end). ``remind_on``: the next day the reminders step looks at this
+    # subscriber (None: nothing foreseen, or not opted in); see :mod:`drawwatch.app.reminders`.
+    reminders: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
+    remind_on: dt.date | None = None
 
 
 class SubscriberCategory(SQLModel, table=True):
@@ -287,6 +322,9 @@ class Alert(SQLModel, table=True):
     ``revision`` is 0 for the alert and, for a correction, the id of the check that recorded it (its
     ``draw_change`` rows say what changed), so each correction is queued, and delivered, once.
 
+    A reminder (``kind`` one of :data:`~drawwatch.domain.vocabulary.REMINDER_KINDS`) is about no round:
+    ``draw_id`` is NULL and ``event_on`` the day it warns of; ``uq_alert_reminder`` queues each once.
+
     One row per channel, so a failing channel is retried without re-sending to those that worked. The
     unique key makes queueing idempotent; ``claimed_by``/``lease_until`` let several senders share the
     table without sending a row twice. ``ix_alert_due`` is partial (only claimable statuses) and ordered
@@ -304,11 +342,21 @@ class Alert(SQLModel, table=True):
             postgresql_where=literal_column(f"status IN ({_sql_list(RETRYABLE_STATUSES)})"),
             sqlite_where=literal_column(f"status IN ({_sql_list(RETRYABLE_STATUSES)})"),
         ),
+        Index(
+            "uq_alert_reminder",
+            "subscriber_id",
+            "channel_id",
+            "kind",
+            "event_on",
+            unique=True,
+            postgresql_where=literal_column("draw_id IS NULL"),
+            sqlite_where=literal_column("draw_id IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     subscriber_id: int = Field(foreign_key="subscriber.id", ondelete="CASCADE")
-    draw_id: int = Field(foreign_key="draw.id")
+    draw_id: int | None = Field(default=None, foreign_key="draw.id")
     channel_id: int = Field(foreign_key="subscriber_channel.id", ondelete="CASCADE", index=True)
     kind: str = Field(default="round", max_length=16)
     tie: str = Field(max_length=16)
@@ -321,3 +369,103 @@ class Alert(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: dt.datetime = Field(default_factory=utcnow)
     revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    event_on: dt.date | None = None
+
+
+class Signup(SQLModel, table=True):
+    """A subscriber who signed up on the web site (``drawwatch serve``): their e-mail address and whether
+    they confirmed it (double opt-in). Until ``confirmed_at`` is set the subscriber stays inactive, so the
+    alert queue (active subscribers only) sends them nothing; only the confirmation mail goes to the address.
+
+    ``email`` is the address lower-cased, one sign-up per address. Unconfirmed sign-ups are deleted after a
+    while (:func:`drawwatch.storage.signup.purge_unconfirmed`). The subscriber's e-mail channel is the
+    operator's mail URL with ``to=`` this address.
+    """
+
+    __tablename__ = "signup"
+
+    subscriber_id: int = Field(foreign_key="subscriber.id", ondelete="CASCADE", primary_key=True)
+    email: str = Field(unique=True, max_length=254)
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    confirmed_at: dt.datetime | None = None
+    # Confirmation (or sign-in) mails sent, and when the last one went: what the site says in the export.
+    mails_sent: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    last_mail_at: dt.datetime | None = None
+
+
+# --- the Telegram bot (drawwatch bot, drawwatch/bot/) ----------------------------------------------------
+
+BOT_REPLY_STATUSES: tuple[str, ...] = ("pending", "sending", "sent", "failed", "unknown")
+"""A bot reply's life: queued (``pending``), handed to the Bot API (``sending``, committed before the request
+goes), answered (``sent``) or refused (``failed``); ``unknown``: the process died while it was ``sending``, so
+it may have arrived, and it is never sent again (Telegram has no idempotency key)."""
+
+
+class BotState(SQLModel, table=True):
+    """One bot's polling state: the next ``getUpdates`` offset (every update below it was handled and its
+    replies queued in the same transaction) and the lease of the one process allowed to poll.
+
+    ``bot_id`` is the numeric part of the bot token (before the ":"), which is not a secret."""
+
+    __tablename__ = "bot_state"
+
+    bot_id: str = Field(primary_key=True, max_length=32)
+    update_offset: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    holder: str | None = Field(default=None, max_length=200)
+    lease_until: dt.datetime | None = None
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class BotChat(SQLModel, table=True):
+    """A private Telegram chat with the bot: its language and the subscriber it is (whose one channel is the
+    apprise URL ``tgram://<bot token>/<chat id>``), so a chat is found without parsing URLs.
+
+    ``stopped_at``: the chat sent /stop (the subscriber is inactive until /start); ``blocked_at``: an alert to
+    it was refused with 403 (the user blocked the bot). ``step``: the /profile calculator's answers so far."""
+
+    __tablename__ = "bot_chat"
+    __table_args__ = (UniqueConstraint("subscriber_id", name="uq_bot_chat_subscriber"),)
+
+    bot_id: str = Field(primary_key=True, max_length=32)
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    subscriber_id: int | None = Field(default=None, foreign_key="subscriber.id", ondelete="CASCADE")
+    language: str = Field(default="en", max_length=16)
+    step: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+    stopped_at: dt.datetime | None = None
+    blocked_at: dt.datetime | None = None
+
+
+class BotReply(SQLModel, table=True):
+    """The bot's reply outbox: one Bot API call (``sendMessage``, ``editMessageText``,
+    ``answerCallbackQuery``) queued in the transaction that handled update ``update_id``, sent afterwards.
+
+    ``payload`` is the call's JSON body without the token. ``ix_bot_reply_due`` is partial (pending rows
+    only), so finding the next replies reads only those however many sent rows pile up."""
+
+    __tablename__ = "bot_reply"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_sql_list(BOT_REPLY_STATUSES)})", name="ck_bot_reply_status"),
+        Index(
+            "ix_bot_reply_due",
+            "bot_id",
+            "id",
+            postgresql_where=literal_column("status = 'pending'"),
+            sqlite_where=literal_column("status = 'pending'"),
+        ),
+        Index("ix_bot_reply_chat", "bot_id", "chat_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    bot_id: str = Field(max_length=32)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    update_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    method: str = Field(max_length=32)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow)
+    created_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    sent_at: dt.datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

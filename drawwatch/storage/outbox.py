@@ -55,16 +55,14 @@ _CLAIMABLE = _ALERT.c.status.in_([literal_column(f"'{status}'") for status in RE
 
 
 @dataclass(frozen=True, slots=True)
-class ClaimedAlert:
-    """Everything needed to render and send one claimed alert, without touching the database again.
-
-    ``attempts`` counts the tries before this one.
-    """
+class ClaimedMessage:
+    """What every claimed outbox row carries: the row, its subscriber and the channel, so it can be held,
+    rendered, sent and recorded without touching the database again. ``attempts`` counts the tries before
+    this one. A row is a :class:`ClaimedAlert` (about a round) or a :class:`ClaimedReminder`."""
 
     alert_id: int
     attempts: int
     kind: str
-    tie: str
     created_at: dt.datetime
     lease_until: dt.datetime
     subscriber_id: int
@@ -75,6 +73,19 @@ class ClaimedAlert:
     subscriber_unsubscribe_token: str
     channel_id: int
     channel_url: str
+    subscriber_active: bool
+    subscriber_quiet_hours: str | None
+    subscriber_timezone: str | None
+    # A CRS profile (JSON) when the subscriber saved one: alerts state its score on the round's day,
+    # reminders say what it foresees.
+    subscriber_profile: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedAlert(ClaimedMessage):
+    """A round alert or correction notice, with its round."""
+
+    tie: str
     draw_id: int
     round_number: str
     round_date: dt.date
@@ -87,14 +98,16 @@ class ClaimedAlert:
     round_tie_break_raw: str
     round_url: str
     revision: int
-    subscriber_active: bool
-    subscriber_quiet_hours: str | None
-    subscriber_timezone: str | None
     qualifying_occupation: str | None = None
-    # A CRS profile (JSON) when the subscriber saved one; the alert states its score on the round's day.
-    subscriber_profile: str | None = None
     # The day of the round of the subscriber's previous round alert (what "changed since" compares with).
     previous_round_date: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedReminder(ClaimedMessage):
+    """A reminder: about no round, about what the profile foresees on ``event_on``."""
+
+    event_on: dt.date
 
 
 _PREVIOUS = _ALERT.alias("previous_alert")
@@ -112,11 +125,10 @@ _PREVIOUS_ROUND_DATE = (
     .scalar_subquery()
 )
 
-_CLAIMED_COLUMNS = (
+_MESSAGE_COLUMNS = (  # in the order of ClaimedMessage's fields
     _ALERT.c.id,
     _ALERT.c.attempts,
     _ALERT.c.kind,
-    _ALERT.c.tie,
     _ALERT.c.created_at,
     _ALERT.c.lease_until,
     _SUBSCRIBER.c.id,
@@ -127,6 +139,14 @@ _CLAIMED_COLUMNS = (
     _SUBSCRIBER.c.unsubscribe_token,
     _CHANNEL.c.id,
     _CHANNEL.c.url,
+    _SUBSCRIBER.c.active,
+    _SUBSCRIBER.c.quiet_hours,
+    _SUBSCRIBER.c.timezone,
+    _SUBSCRIBER.c.profile,
+)
+_ALERT_COLUMNS = (  # then ClaimedAlert's
+    *_MESSAGE_COLUMNS,
+    _ALERT.c.tie,
     _DRAW.c.id,
     _DRAW.c.number,
     _DRAW.c.date,
@@ -139,13 +159,10 @@ _CLAIMED_COLUMNS = (
     _DRAW.c.tie_break_raw,
     _DRAW.c.url,
     _ALERT.c.revision,
-    _SUBSCRIBER.c.active,
-    _SUBSCRIBER.c.quiet_hours,
-    _SUBSCRIBER.c.timezone,
     _CATEGORY.c.via,
-    _SUBSCRIBER.c.profile,
     _PREVIOUS_ROUND_DATE,
 )
+_REMINDER_COLUMNS = (*_MESSAGE_COLUMNS, _ALERT.c.event_on)  # then ClaimedReminder's
 
 
 def claim_due(
@@ -156,7 +173,7 @@ def claim_due(
     lease_seconds: float = 300,
     now: dt.datetime | None = None,
     due_by: dt.datetime | None = None,
-) -> list[ClaimedAlert]:
+) -> list[ClaimedMessage]:
     """Claim up to ``limit`` due alerts for ``worker`` until ``now + lease_seconds``; oldest due first.
 
     ``due_by`` (default ``now``) bounds ``next_attempt_at``: a delivery run passes its start time so that an
@@ -191,8 +208,9 @@ def claim_due(
     ids = list(session.exec(claim).scalars())
     if not ids:
         return []
-    rows = session.exec(  # type: ignore[call-overload]  # a Core select: see the note at the top
-        select(*_CLAIMED_COLUMNS)
+    order = (_ALERT.c.next_attempt_at, _ALERT.c.id)
+    alerts = session.exec(  # type: ignore[call-overload]  # a Core select: see the note at the top
+        select(*_ALERT_COLUMNS)
         .select_from(_ALERT)
         .join(_SUBSCRIBER, _SUBSCRIBER.c.id == _ALERT.c.subscriber_id)
         .join(_CHANNEL, _CHANNEL.c.id == _ALERT.c.channel_id)
@@ -206,9 +224,20 @@ def claim_due(
             ),
         )
         .where(_ALERT.c.id.in_(ids))
-        .order_by(_ALERT.c.next_attempt_at, _ALERT.c.id)
+        .order_by(*order)
     )
-    return [ClaimedAlert(*row) for row in rows]
+    claimed: list[ClaimedMessage] = [ClaimedAlert(*row) for row in alerts]
+    if len(claimed) < len(ids):  # the rest are reminders (about no round)
+        reminders = session.exec(  # type: ignore[call-overload]  # a Core select
+            select(*_REMINDER_COLUMNS)
+            .select_from(_ALERT)
+            .join(_SUBSCRIBER, _SUBSCRIBER.c.id == _ALERT.c.subscriber_id)
+            .join(_CHANNEL, _CHANNEL.c.id == _ALERT.c.channel_id)
+            .where(_ALERT.c.id.in_(ids), _ALERT.c.draw_id.is_(None))
+            .order_by(*order)
+        )
+        claimed.extend(ClaimedReminder(*row) for row in reminders)
+    return claimed
 
 
 def _settle(session: Session, alert_id: int, worker: str, **values: Any) -> bool:
@@ -379,8 +408,8 @@ class AlertView:
     id: int
     subscriber_id: int
     subscriber_name: str
-    draw_id: int
-    round_number: str
+    draw_id: int | None  # None for a reminder (about ``event_on``, no round)
+    round_number: str | None
     channel_id: int
     kind: str
     tie: str
@@ -390,6 +419,7 @@ class AlertView:
     sent_at: dt.datetime | None
     last_error: str | None
     created_at: dt.datetime
+    event_on: dt.date | None = None
 
 
 def list_alerts(session: Session, *, status: str | None = None, limit: int | None = None) -> list[AlertView]:
@@ -412,10 +442,11 @@ def list_alerts(session: Session, *, status: str | None = None, limit: int | Non
             _ALERT.c.sent_at,
             _ALERT.c.last_error,
             _ALERT.c.created_at,
+            _ALERT.c.event_on,
         )
         .select_from(_ALERT)
         .join(_SUBSCRIBER, _SUBSCRIBER.c.id == _ALERT.c.subscriber_id)
-        .join(_DRAW, _DRAW.c.id == _ALERT.c.draw_id)
+        .outerjoin(_DRAW, _DRAW.c.id == _ALERT.c.draw_id)  # a reminder has no round
         .order_by(_ALERT.c.created_at.desc(), _ALERT.c.id.desc())
     )
     if status is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any, Final, NamedTuple, TypeAlias, cast
 
-from sqlalchemy import ColumnElement, Date, String, bindparam, delete, func, insert, or_, update
+from sqlalchemy import ColumnElement, Date, String, bindparam, delete, func, insert, not_, or_, update
 from sqlmodel import Session, col, select
 
 from drawwatch.domain.clock import utcnow
@@ -44,6 +44,7 @@ from drawwatch.storage.models import (
     SubscriberOccupation,
     new_unsubscribe_token,
 )
+from drawwatch.storage.scores_ahead import ahead_holds
 from drawwatch.storage.sql import ALERT as _ALERT
 from drawwatch.storage.sql import CATEGORY as _CATEGORY
 from drawwatch.storage.sql import CHANNEL as _CHANNEL
@@ -931,9 +932,10 @@ def score_state(session: Session, subscriber_id: int) -> ScoreState | None:
 
 
 def profiles_to_rescore(session: Session, on: dt.date) -> list[tuple[int, str, int, dt.date | None]]:
-    """Subscribers with a profile whose stored score is not known true on ``on``: never computed, computed
-    for a later day, or no longer true by then. ``(id, profile JSON, stored crs, score_on)``; one query,
-    which finds nobody (cheaply) when every stored score still holds."""
+    """Subscribers with a profile whose stored score is not known true on ``on`` (never computed, computed
+    for a later day, or no longer true by then) and for whom no score computed ahead holds then.
+    ``(id, profile JSON, stored crs, score_on)``; one query, which finds nobody (cheaply) when every stored
+    score still holds."""
     stmt = select(
         col(Subscriber.id), col(Subscriber.profile), col(Subscriber.crs), col(Subscriber.score_on)
     ).where(
@@ -943,6 +945,7 @@ def profiles_to_rescore(session: Session, on: dt.date) -> list[tuple[int, str, i
             col(Subscriber.score_on) > on,
             col(Subscriber.score_until) <= on,
         ),
+        not_(ahead_holds(on)),  # matched at the score computed ahead: nothing to do in Python
     )
     return cast(list[tuple[int, str, int, dt.date | None]], list(session.exec(stmt).all()))
 
@@ -964,12 +967,18 @@ def set_score(
     if problem:
         raise InvalidInput(problem)
     values: dict[str, Any] = {"crs": crs, "score_on": on, "score_until": until, "score_rules": rules}
-    if not isinstance(profile, _Unset):
-        values |= {"profile": profile, "score_note": note, "updated_at": utcnow()}
+    if not isinstance(profile, _Unset):  # a new profile: what was computed ahead from the old one is moot
+        values |= {"profile": profile, "score_note": note, "updated_at": utcnow(), **_NOTHING_AHEAD}
     elif note is not None:
         values["score_note"] = note
     begin_write(session)
     session.exec(update(Subscriber).where(col(Subscriber.id) == subscriber_id).values(**values))
+
+
+# The columns of a score computed ahead (drawwatch.storage.scores_ahead), cleared.
+_NOTHING_AHEAD: dict[str, Any] = dict.fromkeys(
+    ("next_on", "next_crs", "next_until", "next_rules", "next_note")
+)
 
 
 class NewScore(NamedTuple):
@@ -1032,5 +1041,7 @@ def clear_profile(session: Session, subscriber_id: int) -> None:
     session.exec(
         update(Subscriber)
         .where(col(Subscriber.id) == subscriber_id)
-        .values(profile=None, score_on=None, score_until=None, score_rules=None, score_note=None)
+        .values(
+            profile=None, score_on=None, score_until=None, score_rules=None, score_note=None, **_NOTHING_AHEAD
+        )
     )

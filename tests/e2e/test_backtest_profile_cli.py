@@ -57,7 +57,8 @@ def test_backtest_shows_the_profiles_score_on_each_rounds_date(tmp_path: Path, d
     text = drawwatch("subscribers", "backtest", ana, "--last", "3", env=env)
     assert text.code == 0, text.stderr
     on_437 = score(parsed, date(2026, 8, 19)).total
-    assert f"CRS {on_437} (crs-2025-03-25)" in text.stdout
+    assert f"CRS {on_437}  " in text.stdout  # one rule set: named once, under the table
+    assert "Scores: the profile's on each round's day, rule set crs-2025-03-25." in text.stdout
 
     bare = drawwatch("subscribers", "backtest", "--crs", "490", "--last", "3", "--json", env=env)
     assert bare.code == 0 and all("score" not in row for row in bare.json())

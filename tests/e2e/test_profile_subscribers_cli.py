@@ -85,7 +85,10 @@ def test_alerted_at_the_score_before_the_birthday_not_after_and_told_why(
     assert shown["score"]["note"] == "5 points lower since your birthday on 2026-08-21"
     assert shown["score"]["breakdown"]["total"] == after
     text = stack.run("subscribers", "show", str(ana)).stdout
-    assert f"CRS:          {after} from the profile on 2026-08-21 (rule set crs-2025-03-25" in text
+    assert (
+        f"CRS:          {after} from the profile on 2026-08-21\n                rule set crs-2025-03-25;"
+        in text
+    )
     assert "Last change:  5 points lower since your birthday on 2026-08-21" in text
     assert "subtotal" in text and "Total" in text  # the breakdown, as `crs score` prints it
 

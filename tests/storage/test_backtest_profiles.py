@@ -10,13 +10,13 @@ from datetime import date, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from drawwatch.app.rescore import profile_json
+from drawwatch.app.rescore import save_profile
 from drawwatch.domain.clock import utcnow
-from drawwatch.domain.crs import parse_profile, score, score_until
+from drawwatch.domain.crs import parse_profile, score
 from drawwatch.storage.backtest import backtest
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.models import Round
-from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, score_state, set_score
+from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, score_state
 from tests.support.profiles import PROFILE_DATA
 
 PROFILE = parse_profile(PROFILE_DATA)
@@ -57,16 +57,7 @@ def test_each_round_is_judged_at_the_profiles_score_on_its_date(engine: Engine) 
         add_round(session, 3, BIRTHDAY, BEFORE)  # AFTER from the birthday: 5 below
         add_round(session, 4, TODAY, AFTER - 2)  # AFTER: 2 above
         ana = add(session, "Ana", 0)
-        result, until = score_until(PROFILE, TODAY)
-        set_score(
-            session,
-            ana,
-            crs=result.total,
-            on=TODAY,
-            until=until,
-            rules=result.rules.id,
-            profile=profile_json(PROFILE),
-        )
+        save_profile(session, ana, PROFILE, TODAY)
         bo = add(session, "Bo", AFTER)
     with session_scope(engine) as session:
         verdicts = {v.number: v for v in backtest(session, ana)}

@@ -9,13 +9,13 @@ from datetime import date, timedelta
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
-from drawwatch.app.rescore import change_note, profile_json, refresh_scores
+from drawwatch.app.rescore import change_note, refresh_scores, save_profile
 from drawwatch.domain.clock import utcnow
 from drawwatch.domain.crs import parse_profile, score, score_until
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import matches
 from drawwatch.storage.models import Round, Subscriber
-from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, score_state, set_score
+from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, score_state
 from tests.support.profiles import PROFILE_DATA
 
 PROFILE = PROFILE_DATA
@@ -34,16 +34,7 @@ def add(session: Session, name: str, crs: int) -> int:
 
 def with_profile(session: Session, name: str, on: date) -> int:
     subscriber_id = add(session, name, 0)
-    result, until = score_until(PARSED, on)
-    set_score(
-        session,
-        subscriber_id,
-        crs=result.total,
-        on=on,
-        until=until,
-        rules=result.rules.id,
-        profile=profile_json(PARSED),
-    )
+    save_profile(session, subscriber_id, PARSED, on)
     return subscriber_id
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -33,6 +34,16 @@ class Recorder(Generic[T]):
         """Block until at least ``count`` items arrived or ``timeout`` seconds passed; whether they arrived."""
         with self._cond:
             return self._cond.wait_for(lambda: len(self._items) >= count, timeout)
+
+    def wait_until(self, predicate: Callable[[list[T]], bool], timeout: float = 10.0) -> list[T]:
+        """Block until ``predicate`` holds of the items (called on each arrival); fail the test when the
+        deadline passes first."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: predicate(self._items), timeout):
+                raise AssertionError(
+                    f"not reached within {timeout}s; {len(self._items)} item(s): {self._items!r}"
+                )
+            return list(self._items)
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[T]:
         """Block until at least ``count`` items arrived; fail the test when the deadline passes first."""
