@@ -121,8 +121,43 @@ class Settings(BaseSettings):
     telegram_api_url: str | None = Field(
         default=None, description="a self-hosted Telegram Bot API server, e.g. http://127.0.0.1:8081"
     )
+    # The Telegram bot (`drawwatch bot`, `drawwatch run --bot`, drawwatch/bot/): the token @BotFather gave.
+    telegram_bot_token: SecretStr | None = Field(
+        default=None,
+        description="the Telegram bot's token (from @BotFather) for `drawwatch bot`; chats subscribe themselves",
+    )
     admin_urls: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     templates_dir: Path | None = None
+    # The sign-up site (`drawwatch serve`, drawwatch/web/): links in its pages and mails, signing, mail.
+    public_url: str | None = Field(
+        default=None,
+        description="the sign-up site's address as subscribers reach it (https://alerts.example.org), the base "
+        "of every link it and the alerts build; required for `drawwatch serve`",
+    )
+    secret_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="secrets that sign the site's links and forms, separated by spaces or commas, newest last: "
+        "the last one signs, every one verifies (add a new key at the end, drop the first later)",
+    )
+    mail_url: SecretStr | None = Field(
+        default=None,
+        description="the apprise mailto:// or mailtos:// URL the site sends from, without a recipient (the "
+        "site adds to=ADDRESS); a subscriber's channel is this URL with their address",
+    )
+    unsubscribe_mailto: str | None = Field(
+        default=None,
+        description="an address for mail-based unsubscribe requests, offered in List-Unsubscribe beside the "
+        "one-click link",
+    )
+    web_proxy_hops: int = Field(
+        default=0,
+        ge=0,
+        le=5,
+        description="reverse proxies in front of `drawwatch serve` whose X-Forwarded-For is trusted "
+        "(the client address its rate limits count)",
+    )
+    confirm_link_hours: float = Field(default=48, gt=0, description="how long a confirmation link works")
+    manage_link_days: float = Field(default=30, gt=0, description="how long a manage-page link works")
     log_level: str = Field(
         default="INFO", description="the daemon's log level: DEBUG, INFO, WARNING or ERROR"
     )
@@ -140,6 +175,36 @@ class Settings(BaseSettings):
         # One env var holds several apprise URLs separated by spaces or commas (as apprise itself accepts).
         if isinstance(value, str):
             return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("secret_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith(("http://", "https://")) or "@" in value or "?" in value or "#" in value:
+            shown = "an address with credentials" if "@" in value else repr(value)  # never echo a password
+            raise ValueError(
+                f"must be an http:// or https:// address without query or credentials, got {shown}"
+            )
+        return value.rstrip("/")
+
+    @field_validator("mail_url")
+    @classmethod
+    def _mail_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        scheme, sep, _ = value.get_secret_value().strip().partition("://")
+        if scheme.lower() not in ("mailto", "mailtos"):  # never quote the URL: it holds the SMTP password
+            shown = f"a {scheme.lower()}:// URL" if sep and scheme.isalnum() else "no URL"
+            raise ValueError(f"must be an apprise mailto:// or mailtos:// URL, got {shown}")
         return value
 
     @field_validator("log_level")

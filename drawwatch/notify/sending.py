@@ -19,7 +19,7 @@ receiver can drop the second copy that a crash between the send and its record c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from apprise import Apprise, AppriseResultStatus
@@ -58,13 +58,19 @@ async def send(
 
 
 async def send_one(
-    url: str, message: RenderedMessage, *, timeout: float = 20, key: str | None = None
+    url: str,
+    message: RenderedMessage,
+    *,
+    timeout: float = 20,
+    key: str | None = None,
+    email_headers: Mapping[str, str] | None = None,
 ) -> ChannelResult:
     """:func:`send` to one URL, without the task :func:`send` gathers its URLs in (the delivery loop's
-    sends are concurrent already)."""
+    sends are concurrent already). ``email_headers`` go on the message when the URL is an e-mail one (the
+    subscriber's List-Unsubscribe headers); their values are kept out of errors and logs like secrets."""
     if timeout <= 0:
         raise ValueError("timeout must be positive")
-    return await _send_one(url, message, timeout, key)
+    return await _send_one(url, message, timeout, key, email_headers)
 
 
 def stamp(plugin: NotifyBase, key: str | None) -> str | None:
@@ -94,13 +100,22 @@ def send_sync(
     raise RuntimeError("send_sync() called from a running event loop: await send() instead")
 
 
-async def _send_one(url: str, message: RenderedMessage, timeout: float, key: str | None) -> ChannelResult:
+async def _send_one(
+    url: str,
+    message: RenderedMessage,
+    timeout: float,
+    key: str | None,
+    email_headers: Mapping[str, str] | None = None,
+) -> ChannelResult:
     plugin = instantiate(url)
     if plugin is None:
         return ChannelResult(url=placeholder(url), ok=False, status=INVALID_STATUS, error=why_unusable(url))
 
     redacted = redact_plugin(plugin)
     secrets = url_secrets(url, plugin, redacted=redacted)
+    if email_headers and isinstance(plugin, NotifyEmail):  # after redacting: not part of the URL shown
+        plugin.headers.update(email_headers)
+        secrets |= set(email_headers.values())
     mail_id = stamp(plugin, key)  # after redacting: the key is no secret, but it is not part of the URL
     title, body, body_format = fit_message(ChannelLimits.of(plugin, url), message)
     # An e-mail's text/plain alternative is the rendered text template, not apprise's reduction of the HTML.
