@@ -13,6 +13,7 @@ from drawwatch import __version__
 from drawwatch.cli.alerts import alerts, notify
 from drawwatch.cli.backtest import backtest
 from drawwatch.cli.base import Context, setup_logging
+from drawwatch.cli.bot import bot
 from drawwatch.cli.check import check, deliver, health, run
 from drawwatch.cli.crs import crs
 from drawwatch.cli.db import db
@@ -20,6 +21,7 @@ from drawwatch.cli.demo import demo
 from drawwatch.cli.eligibility import eligibility
 from drawwatch.cli.report import report
 from drawwatch.cli.rounds import rounds
+from drawwatch.cli.serve import serve
 from drawwatch.cli.subscribers import subscribers
 
 
@@ -59,6 +61,8 @@ for command in (
     db,
     report,
     demo,
+    serve,
+    bot,
 ):
     cli.add_command(command)
 subscribers.add_command(backtest)

@@ -103,9 +103,16 @@ def check(obj: Context, as_json: bool, no_deliver: bool) -> None:
     help="Regenerate the static report there after every check that found new rounds (and after the first "
     "check when the folder has no report yet).",
 )
+@click.option(
+    "--bot",
+    "with_bot",
+    is_flag=True,
+    help="Run the Telegram bot (DRAWWATCH_TELEGRAM_BOT_TOKEN) inside the daemon too, as `drawwatch bot` does; "
+    "its long polling never delays a check, and its replies and the alerts share one pacing.",
+)
 @pass_ctx
 @friendly_errors
-def run(obj: Context, interval: float | None, report_dir: Path | None) -> None:
+def run(obj: Context, interval: float | None, report_dir: Path | None, with_bot: bool) -> None:
     """Run as a daemon: check on a schedule until SIGTERM/SIGINT, then finish the check in flight and exit 0.
 
     Default schedule (UTC): every 15 minutes on weekdays 12:00-22:59, when IRCC publishes rounds, and hourly
@@ -127,10 +134,17 @@ def run(obj: Context, interval: float | None, report_dir: Path | None) -> None:
     check_lease(settings)  # so is a lease that cannot cover a delivery batch
     engine = obj.engine
     after = report_hook(settings, engine, report_dir) if report_dir else None
+    companions = []
+    if with_bot:
+        from drawwatch.bot.runner import bot_task
+
+        companions.append(bot_task(settings, engine))  # no token: a ConfigError, before anything starts
     holder: dict[str, Daemon] = {}
 
     async def main() -> int:
-        daemon = Daemon(settings, engine, interval=interval, after_check=after, trigger=trigger)
+        daemon = Daemon(
+            settings, engine, interval=interval, after_check=after, trigger=trigger, companions=companions
+        )
         holder["daemon"] = daemon
         return await daemon.run()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,9 +60,13 @@ class Daemon:
         interval: float | None = None,
         after_check: Callable[[CheckSummary], Awaitable[None]] | None = None,
         trigger: BaseTrigger | None = None,
+        companions: Sequence[Callable[[asyncio.Event], Awaitable[None]]] = (),
     ):
         """``after_check`` runs after every check that completed (it decides whether there is work for it);
         ``trigger`` is :func:`check_trigger`'s, when the caller built it already to validate the settings.
+        ``companions`` run beside the schedule from start to stop, each handed the stop event (``drawwatch
+        run --bot``: the Telegram bot, from a layer this one may not import); a companion that fails is
+        logged and the daemon goes on.
         A lease that cannot cover a delivery batch is refused here (``drawwatch run`` checks it earlier)."""
         check_lease(settings)
         self.settings = settings
@@ -73,6 +77,8 @@ class Daemon:
         self._stop = asyncio.Event()
         self._busy: asyncio.Task[None] | None = None  # the check in flight
         self._jobs: set[asyncio.Task[None]] = set()  # every job in flight, checks and deliveries
+        self._companions = list(companions)
+        self._companion_tasks: list[asyncio.Future[None]] = []
         self.checks = 0
 
     async def run(self) -> int:
@@ -94,6 +100,7 @@ class Daemon:
             coalesce=True,
         )
         self.scheduler.start()
+        self._companion_tasks = [asyncio.ensure_future(self._companion(c)) for c in self._companions]
         log.info("daemon started: %s", self.trigger)
         await self._stop.wait()
         return await self._shutdown()
@@ -103,9 +110,15 @@ class Daemon:
             log.info("stop requested: finishing the check in flight")
             self._stop.set()
 
+    async def _companion(self, companion: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        try:
+            await companion(self._stop)
+        except Exception as exc:
+            self._log_crash("companion", exc)
+
     async def _shutdown(self) -> int:
         self.scheduler.pause()
-        running = [task for task in self._jobs if not task.done()]
+        running = [task for task in (*self._jobs, *self._companion_tasks) if not task.done()]
         if running:
             try:
                 await asyncio.wait_for(
