@@ -394,10 +394,14 @@ def store_ahead(engine: Engine, profiles: int, groups: list[dict[str, Any]], day
             {"day": day, "n": measured},
         )
         conn.execute(text("DROP TABLE bench_ahead"))
+    return per_profile
+
+
+def checkpoint(engine: Engine) -> None:
+    """SQLite: move the WAL into the database file, as time between bulk writes and a round does."""
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    return per_profile
 
 
 def count_ahead(engine: Engine, day: date) -> int:
@@ -455,6 +459,7 @@ def bench_profiles(
                 prepare_seconds = None
                 if case == "ahead":  # the checks of the days before compute the scores of NEXT_DAY ahead
                     prepare_seconds = store_ahead(engine, profiles, groups, day)
+                checkpoint(engine)  # the bulk writes above are long past when a round comes
                 figures = queue_in_child(url, draw_id, scores=True)
                 figures["prepare_seconds"] = prepare_seconds
                 if case == "ahead":  # matched at the scores computed ahead, none rescored in Python

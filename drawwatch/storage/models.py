@@ -214,10 +214,13 @@ class Subscriber(SQLModel, table=True):
             postgresql_where=literal_column("profile IS NOT NULL"),
             sqlite_where=literal_column("profile IS NOT NULL"),
         ),
-        # Partial: scoring ahead finds the profile scores that stop being true within days.
+        # Partial: scoring ahead finds the profile scores that stop being true within days. With score_on and
+        # next_on in it, the rescoring query's scan of it (profiles_to_rescore) reads rows only for matches.
         Index(
             "ix_subscriber_score_until",
             "score_until",
+            "score_on",
+            "next_on",
             postgresql_where=literal_column("profile IS NOT NULL"),
             sqlite_where=literal_column("profile IS NOT NULL"),
         ),

@@ -42,7 +42,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_subscriber_score_until",
         "subscriber",
-        ["score_until"],
+        ["score_until", "score_on", "next_on"],
         unique=False,
         postgresql_where=_PROFILE,
         sqlite_where=_PROFILE,
