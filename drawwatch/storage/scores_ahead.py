@@ -19,10 +19,10 @@ from sqlmodel import Session
 
 from drawwatch.storage.db import begin_write
 from drawwatch.storage.sql import SUBSCRIBER as _SUBSCRIBER
+from drawwatch.storage.sql import execute_in_chunks
 from drawwatch.storage.sql import rowcount as _rowcount
 
 _S = _SUBSCRIBER.c
-AHEAD_CHUNK = 5_000  # rows per executemany, as for rescoring
 
 
 def ahead_holds(day: Any) -> ColumnElement[bool]:
@@ -97,22 +97,21 @@ def set_ahead(session: Session, rows: Sequence[Ahead]) -> None:
             next_note=bindparam("b_note", type_=String),
         )
     )
-    connection = session.connection()
-    for start in range(0, len(rows), AHEAD_CHUNK):
-        connection.execute(
-            stmt,
-            [
-                {
-                    "b_id": r.subscriber_id,
-                    "b_on": r.on,
-                    "b_crs": r.crs,
-                    "b_until": r.until,
-                    "b_rules": r.rules,
-                    "b_note": r.note,
-                }
-                for r in rows[start : start + AHEAD_CHUNK]
-            ],
-        )
+    execute_in_chunks(
+        session,
+        stmt,
+        [
+            {
+                "b_id": r.subscriber_id,
+                "b_on": r.on,
+                "b_crs": r.crs,
+                "b_until": r.until,
+                "b_rules": r.rules,
+                "b_note": r.note,
+            }
+            for r in rows
+        ],
+    )
 
 
 def apply_ahead(session: Session, on: dt.date) -> int:

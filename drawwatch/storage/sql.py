@@ -6,6 +6,7 @@ values (120 round trips for 438 rounds on PostgreSQL), Core sends them in one st
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table
@@ -35,6 +36,16 @@ def dialect_insert(session: Session, model: type[SQLModel] | Table) -> postgresq
     """``INSERT … ON CONFLICT`` (both dialects have it, with the same API) into the model's Core table."""
     table = model if isinstance(model, Table) else table_of(model)
     return postgresql.insert(table) if is_postgres(session) else sqlite.insert(table)
+
+
+def execute_in_chunks(
+    session: Session, stmt: Any, rows: Sequence[Mapping[str, Any]], chunk: int = 5_000
+) -> None:
+    """``stmt`` once per row of parameters, as one executemany per ``chunk`` rows (memory bounded, one
+    round trip per chunk rather than per row)."""
+    connection = session.connection()
+    for start in range(0, len(rows), chunk):
+        connection.execute(stmt, list(rows[start : start + chunk]))
 
 
 def rowcount(result: Any) -> int:

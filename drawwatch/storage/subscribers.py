@@ -49,6 +49,7 @@ from drawwatch.storage.sql import ALERT as _ALERT
 from drawwatch.storage.sql import CATEGORY as _CATEGORY
 from drawwatch.storage.sql import CHANNEL as _CHANNEL
 from drawwatch.storage.sql import SUBSCRIBER as _SUBSCRIBER
+from drawwatch.storage.sql import execute_in_chunks
 from drawwatch.storage.sql import rowcount as _rowcount
 
 EXPLICIT: Final = "explicit"
@@ -1017,22 +1018,22 @@ def set_scores(session: Session, scores: Sequence[NewScore]) -> None:
             score_note=func.coalesce(bindparam("b_note", type_=String), table.c.score_note),
         )
     )
-    connection = session.connection()
-    for start in range(0, len(scores), RESCORE_CHUNK):
-        connection.execute(
-            stmt,
-            [
-                {
-                    "b_id": s.subscriber_id,
-                    "b_crs": s.crs,
-                    "b_on": s.on,
-                    "b_until": s.until,
-                    "b_rules": s.rules,
-                    "b_note": s.note,
-                }
-                for s in scores[start : start + RESCORE_CHUNK]
-            ],
-        )
+    execute_in_chunks(
+        session,
+        stmt,
+        [
+            {
+                "b_id": s.subscriber_id,
+                "b_crs": s.crs,
+                "b_on": s.on,
+                "b_until": s.until,
+                "b_rules": s.rules,
+                "b_note": s.note,
+            }
+            for s in scores
+        ],
+        chunk=RESCORE_CHUNK,
+    )
 
 
 def clear_profile(session: Session, subscriber_id: int) -> None:

@@ -319,6 +319,16 @@ def _routes(app: Flask, site: Site) -> None:
             "message.html.j2", language, 400, title=text(language, "error.csrf"), body="", retry=request.path
         )
 
+    def checked_post(purpose: Purpose, signed: str, language: str) -> tuple[int, str] | Response:
+        """A form POST to a signed link: its CSRF token, the client's action rate limit, then the link;
+        the subscriber and token, or the page that refuses it."""
+        refused = csrf_refused(language)
+        if refused is not None:
+            return refused
+        if not site.limiter.hit("action_ip", _client()):
+            return site.message(language, "limited", 429)
+        return resolve(purpose, signed, language)
+
     def signup_page(language: str, parsed: ParsedForm | None = None, status: int = 200) -> Response:
         return site.page(
             "signup.html.j2",
@@ -414,12 +424,7 @@ def _routes(app: Flask, site: Site) -> None:
     @app.post("/confirm/<signed>")
     def confirm_post(signed: str) -> Response:
         language = _language()
-        refused = csrf_refused(language)
-        if refused is not None:
-            return refused
-        if not site.limiter.hit("action_ip", _client()):
-            return site.message(language, "limited", 429)
-        found = resolve(Purpose.CONFIRM, signed, language)
+        found = checked_post(Purpose.CONFIRM, signed, language)
         if isinstance(found, Response):
             return found
         subscriber_id, token = found
@@ -500,12 +505,7 @@ def _routes(app: Flask, site: Site) -> None:
     @app.post("/manage/<signed>")
     def manage_post(signed: str) -> Response:
         language = _language(request.form.get("language"))
-        refused = csrf_refused(language)
-        if refused is not None:
-            return refused
-        if not site.limiter.hit("action_ip", _client()):
-            return site.message(language, "limited", 429)
-        found = resolve(Purpose.MANAGE, signed, language)
+        found = checked_post(Purpose.MANAGE, signed, language)
         if isinstance(found, Response):
             return found
         subscriber_id, _ = found
@@ -593,10 +593,7 @@ def _routes(app: Flask, site: Site) -> None:
                 if subscriber_id is not None:
                     unsubscribe(session, subscriber_id)
             return Response("unsubscribed\n", mimetype="text/plain")
-        refused = csrf_refused(language)
-        if refused is not None:
-            return refused
-        found = resolve(Purpose.UNSUBSCRIBE, signed, language)
+        found = checked_post(Purpose.UNSUBSCRIBE, signed, language)
         if isinstance(found, Response):
             return found
         subscriber_id, token = found
