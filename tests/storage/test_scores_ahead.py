@@ -5,7 +5,7 @@ horizon or no budget leave the Python path."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Engine
 
@@ -13,27 +13,13 @@ from drawwatch.app.rescore import AHEAD_DAYS, prepare_ahead, refresh_scores, sav
 from drawwatch.domain.crs import parse_profile, score, score_until
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import matches
-from drawwatch.storage.models import Round
 from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, score_state
 from tests.support.profiles import BIRTHDAY, EVE, PROFILE_DATA, profile_data
+from tests.support.rows import general_round as a_round
 
 PARSED = parse_profile(PROFILE_DATA)
 BEFORE, AFTER = score(PARSED, EVE).total, score(PARSED, BIRTHDAY).total
 WEEK_BEFORE = BIRTHDAY - timedelta(days=AHEAD_DAYS)
-
-
-def a_round(day: date, cut_off: int) -> Round:
-    return Round(
-        number="900",
-        number_int=900,
-        date=day,
-        name="No Program Specified",
-        category="general",
-        invitations=1,
-        crs=cut_off,
-        url="u",
-        first_seen_at=datetime.now(UTC),
-    )
 
 
 def add(engine: Engine, name: str, profile: dict[str, object] = PROFILE_DATA, on: date = EVE) -> int:

@@ -4,19 +4,19 @@ matching then compares the score of that day."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
 from drawwatch.app.rescore import change_note, refresh_scores, save_profile
-from drawwatch.domain.clock import utcnow
 from drawwatch.domain.crs import parse_profile, score, score_until
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import matches
-from drawwatch.storage.models import Round, Subscriber
+from drawwatch.storage.models import Subscriber
 from drawwatch.storage.subscribers import SubscriberInput, add_subscriber, score_state
 from tests.support.profiles import PROFILE_DATA
+from tests.support.rows import general_round as a_round
 
 PROFILE = PROFILE_DATA
 EVE, BIRTHDAY, NEXT_DAY = date(2026, 8, 20), date(2026, 8, 21), date(2026, 8, 22)
@@ -36,20 +36,6 @@ def with_profile(session: Session, name: str, on: date) -> int:
     subscriber_id = add(session, name, 0)
     save_profile(session, subscriber_id, PARSED, on)
     return subscriber_id
-
-
-def a_round(day: date, cut_off: int) -> Round:
-    return Round(
-        number="900",
-        number_int=900,
-        date=day,
-        name="No Program Specified",
-        category="general",
-        invitations=1000,
-        crs=cut_off,
-        url="https://example.org",
-        first_seen_at=utcnow() + timedelta(days=1),
-    )
 
 
 def test_the_age_points_drop_on_the_birthday_and_only_stale_scores_are_recomputed(engine: Engine) -> None:

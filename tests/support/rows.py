@@ -66,6 +66,22 @@ def new_subscriber(session: Session, name: str = "Ana", **overrides: Any) -> int
     return subscriber.id
 
 
+def general_round(day: date, cut_off: int) -> Round:
+    """An unsaved general round on ``day`` at ``cut_off``, first seen a day from now (after every
+    subscriber): what ``matches`` is asked about."""
+    return Round(
+        number="900",
+        number_int=900,
+        date=day,
+        name="No Program Specified",
+        category="general",
+        invitations=1000,
+        crs=cut_off,
+        url="https://example.org",
+        first_seen_at=utcnow() + timedelta(days=1),
+    )
+
+
 def ingest(engine: Engine, copy: int | str) -> None:
     """Store one real feed copy the way a check does (schema, check row, sync, finish)."""
     init_schema(engine)
