@@ -199,8 +199,13 @@ def _is_email(url: str) -> bool:
 
 def links_configured(settings: Settings) -> bool:
     """Whether messages carry the sign-up site's signed links (``drawwatch serve``): its public address and
-    signing keys are set."""
-    return bool(settings.public_url and settings.secret_keys)
+    usable signing keys are set (:func:`drawwatch.app.links.configured`; keys too short to sign with give
+    no links rather than a failed message, and ``drawwatch serve`` refuses them by name)."""
+    if not (settings.public_url and settings.secret_keys):  # the usual case, without importing the signer
+        return False
+    from drawwatch.app.links import configured
+
+    return configured(settings)
 
 
 def email_headers(settings: Settings, alert: ClaimedMessage) -> dict[str, str] | None:

@@ -53,14 +53,6 @@ def run_reminders(engine: Engine, today: date) -> int:
         return queue_due_reminders(session, today)
 
 
-def first_remind_on(profile_text: str | None, reminders: bool, today: date) -> date | None:
-    """The reminder day to store when a subscriber's profile or opt-in changes: today (the next check
-    looks), or None when there is nothing to remind of."""
-    if not reminders or profile_text is None:
-        return None
-    return today
-
-
 class ForeseenEvent(NamedTuple):
     """What a reminder says of its event, as the profile foresees it at send time."""
 

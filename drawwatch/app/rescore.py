@@ -24,7 +24,6 @@ from drawwatch.domain.crs.score import Score, candidate_dates
 from drawwatch.storage.db import session_scope
 from drawwatch.storage.matching import queue_round_alerts
 from drawwatch.storage.models import Round
-from drawwatch.storage.reminders import reset_reminders
 from drawwatch.storage.scores_ahead import Ahead, apply_ahead, profiles_to_prepare, set_ahead
 from drawwatch.storage.subscribers import NewScore, profiles_to_rescore, set_score, set_scores
 
@@ -40,7 +39,8 @@ def stored_profile(text: str) -> Profile:
 
 def save_profile(session: Session, subscriber_id: int, profile: Profile, today: date) -> Score:
     """Store ``profile`` as the subscriber's, with its score for ``today`` (and the day that stops being
-    true); reminders the old profile foresaw are cancelled and looked for again. Returns the score."""
+    true); reminders the old profile foresaw are cancelled and looked for again (by ``set_score``). Returns
+    the score."""
     result, until = score_until(profile, today)
     set_score(
         session,
@@ -51,7 +51,6 @@ def save_profile(session: Session, subscriber_id: int, profile: Profile, today: 
         rules=result.rules.id,
         profile=profile_json(profile),
     )
-    reset_reminders(session, subscriber_id, today)
     return result
 
 

@@ -44,6 +44,7 @@ from drawwatch.storage.models import (
     SubscriberOccupation,
     new_unsubscribe_token,
 )
+from drawwatch.storage.reminders import reset_reminders
 from drawwatch.storage.scores_ahead import ahead_holds
 from drawwatch.storage.sql import ALERT as _ALERT
 from drawwatch.storage.sql import CATEGORY as _CATEGORY
@@ -974,6 +975,8 @@ def set_score(
         values["score_note"] = note
     begin_write(session)
     session.exec(update(Subscriber).where(col(Subscriber.id) == subscriber_id).values(**values))
+    if not isinstance(profile, _Unset):  # what the old profile foresaw is moot: looked for again from ``on``
+        reset_reminders(session, subscriber_id, on)
 
 
 # The columns of a score computed ahead (drawwatch.storage.scores_ahead), cleared.
@@ -1046,3 +1049,4 @@ def clear_profile(session: Session, subscriber_id: int) -> None:
             profile=None, score_on=None, score_until=None, score_rules=None, score_note=None, **_NOTHING_AHEAD
         )
     )
+    reset_reminders(session, subscriber_id, utcnow().date())  # no profile: nothing left to foresee

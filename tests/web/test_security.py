@@ -68,6 +68,12 @@ def test_links_are_offered_only_when_the_site_is_configured() -> None:
     assert links.configured(web_settings())
     assert not links.configured(web_settings(public_url=None))
     assert not links.configured(web_settings(secret_keys=""))
+    # The sender asks the same question: a key too short to sign with gives messages without links, not
+    # messages that fail to render.
+    from drawwatch.app.deliver import links_configured
+
+    for settings in (web_settings(), web_settings(secret_keys="short"), web_settings(public_url=None)):
+        assert links_configured(settings) is links.configured(settings)
 
 
 @pytest.mark.parametrize(
