@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     delivery_concurrency: int = Field(default=8, ge=1, le=256, description="messages sent at once")
     delivery_batch: int = Field(default=100, ge=1, description="alerts claimed per transaction")
     delivery_lease_seconds: float = Field(
-        default=300, gt=0, description="a claimed alert not marked within this is claimed again"
+        default=360, gt=0, description="a claimed alert not marked within this is claimed again"
     )
     delivery_timeout: float = Field(default=20, gt=0, description="seconds per message send")
     delivery_max_attempts: int = Field(default=6, ge=1, description="tries before an alert is dead")

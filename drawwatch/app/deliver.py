@@ -29,6 +29,7 @@ sends in flight, at most ``delivery_concurrency``:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import math
@@ -329,6 +330,8 @@ async def deliver_due(
     previous group was being written go into one transaction. A send keeps its place among the
     ``delivery_concurrency`` until its outcome is committed, so the sends in flight and the sends not yet
     recorded are together never more than ``delivery_concurrency``: the bound on duplicates after a crash.
+    When the lease allows it (:func:`can_prefetch`), the next batch is claimed once every send of the current
+    one has started, so sends never wait for a claim.
     """
     check_lease(settings)
     from drawwatch.notify.pacing import shared_pacer
@@ -341,23 +344,42 @@ async def deliver_due(
     throttle = Throttle()
     stop = Stop()
     recorder = _Recorder(engine, settings, worker, now, stop)
+    prefetch = can_prefetch(settings)
 
-    async def one(alert: ClaimedMessage) -> DeliveryStats:
-        async with limit:  # held until the outcome is committed, not only while sending
-            if stop.error is not None:
-                return DeliveryStats(held_back=1)
-            assert renderer is not None  # made before the first batch
-            return await _deliver_one(engine, settings, renderer, alert, now, throttle, stop, recorder, pacer)
+    def claim() -> asyncio.Future[list[ClaimedMessage]]:
+        return asyncio.ensure_future(asyncio.to_thread(_claim, engine, settings, worker, now, started))
 
-    while True:
-        claimed = await asyncio.to_thread(_claim, engine, settings, worker, now, started)
-        if not claimed:
-            return stats
-        if renderer is None:  # only now: a run with nothing to send never imports Jinja2
-            renderer = run_renderer(settings)
+    async def send_batch(claimed: list[ClaimedMessage]) -> asyncio.Future[list[ClaimedMessage]] | None:
+        """Send ``claimed``; the claim of the next batch, when it was made while this one's last sends ran."""
+        waiting = len(claimed)
+        upcoming: asyncio.Future[list[ClaimedMessage]] | None = None
+
+        async def one(alert: ClaimedMessage) -> DeliveryStats:
+            nonlocal waiting, upcoming
+            async with limit:  # held until the outcome is committed, not only while sending
+                waiting -= 1
+                if waiting == 0 and prefetch and stop.error is None:
+                    upcoming = claim()  # every send of this batch has started: claim the next one now
+                if stop.error is not None:
+                    return DeliveryStats(held_back=1)
+                assert renderer is not None  # made before the first batch
+                return await _deliver_one(
+                    engine, settings, renderer, alert, now, throttle, stop, recorder, pacer
+                )
+
         for result in await asyncio.gather(*(one(a) for a in claimed)):
             stats.add(result)
+        return upcoming
+
+    claimed = await claim()
+    while claimed:
+        if renderer is None:  # only now: a run with nothing to send never imports Jinja2
+            renderer = run_renderer(settings)
+        upcoming = await send_batch(claimed)
         if stop.error is not None:
+            if upcoming is not None:  # claimed ahead before the failure: those wait for their lease too
+                with contextlib.suppress(Exception):  # the run fails with the first error, not this one
+                    stats.held_back += len(await upcoming)
             log.warning(
                 "delivery stopped: an outcome could not be recorded (%s: %s); %d send(s) unrecorded "
                 "(their alerts may be sent once more after the lease), %d alert(s) not sent (they wait "
@@ -369,6 +391,24 @@ async def deliver_due(
                 settings.delivery_lease_seconds,
             )
             raise stop.error
+        claimed = await (upcoming or claim())
+    return stats
+
+
+def can_prefetch(settings: Settings) -> bool:
+    """Whether the next batch may be claimed as soon as every send of the current one has started (so no
+    send waits for a claim, and the sends of one batch run into the next without a pause): its lease then
+    also covers up to ``delivery_concurrency`` sends of the current batch still under way, one wave more
+    than :func:`lease_problem` asks of a batch. Without that margin each batch is claimed after the last."""
+    return (
+        lease_problem(
+            settings.delivery_lease_seconds,
+            settings.delivery_batch + settings.delivery_concurrency,
+            settings.delivery_concurrency,
+            settings.delivery_timeout,
+        )
+        is None
+    )
 
 
 def run_renderer(settings: Settings) -> Renderer:
@@ -517,8 +557,9 @@ async def _deliver_one(
     try:
         if isinstance(alert, ClaimedAlert) and alert.kind != "correction":
             # CPU only, and bounded by the sandbox: a thread hop would only add to it
+            # lazy: the HTML and the short form only when the channel reads them (a webhook reads neither)
             message = renderer.render_alert(
-                alert_context(alert, settings), language=alert.subscriber_language
+                alert_context(alert, settings), language=alert.subscriber_language, lazy=True
             )
         else:  # a correction reads what changed, a reminder scores its profile: off the event loop
             message = await asyncio.to_thread(render_claimed, engine, settings, renderer, alert)
@@ -681,7 +722,13 @@ def _record_group(
     engine: Engine, settings: Settings, worker: str, marks: list[_Mark], now: datetime | None
 ) -> list[str]:
     """Store the outcomes of ``marks`` in one transaction; one outcome per mark, in order. The accepted
-    sends are marked with one statement; holds, failures and the rest row by row (they are few)."""
+    sends are marked with one statement; holds, failures and the rest row by row (they are few). A group of
+    accepted sends only, the usual one, needs no ORM session: one statement on a plain connection."""
+    if all(mark.plain_sent for mark in marks):
+        with engine.begin() as connection:
+            ids = [mark.alert.alert_id for mark in marks]
+            recorded = mark_sent_many(connection, ids, worker=worker, now=now)
+        return ["sent" if alert_id in recorded else "lost" for alert_id in ids]
     with session_scope(engine) as session:
         plain = [mark.alert.alert_id for mark in marks if mark.plain_sent]
         recorded = mark_sent_many(session, plain, worker=worker, now=now) if plain else set()

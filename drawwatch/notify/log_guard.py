@@ -9,9 +9,12 @@ URL is only being parsed (:func:`apprise_quiet`; :mod:`drawwatch.notify.urls` ra
 instead), masks the secrets of every URL being sent (:meth:`_SecretScrubber.protecting`), and captures into a
 bounded in-memory list per send the apprise records that :func:`~drawwatch.notify.outcomes.classify` reads
 (:meth:`_SecretScrubber.capturing`): most plugins log the cause of a failure (``Read timed out`` against
-``Connection refused``) only at DEBUG, so the ``apprise`` logger is lowered to DEBUG while sends run and the
-filter, which runs before any handler, drops every record below the level the logger had before, so the
-process's handlers see exactly what they would have seen without the capture. It is separate from sending
+``Connection refused``) only at DEBUG. The ``apprise`` logger keeps its level: while a send captures, its
+``debug`` and ``info`` calls that the level would skip are still made into records when their text may be
+evidence (:func:`~drawwatch.notify.outcomes.is_evidence`, decided from the literal text before the first
+``%`` placeholder when that suffices), and the filter, which runs before any handler, captures those and drops
+them, so the process's handlers see exactly what they would have seen without the capture, and the lines
+that cannot be evidence (a payload, a URL, a timing) cost no record at all. It is separate from sending
 because parsing a URL needs the quiet guard too.
 """
 
@@ -20,10 +23,11 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import re
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Iterator, Sequence
-from typing import Final
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Final
 
 from drawwatch.notify.outcomes import is_evidence
 
@@ -54,9 +58,6 @@ class _SecretScrubber(logging.Filter):
         self.sink: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
             "drawwatch_apprise_capture", default=None
         )
-        self._capturing = 0  # sends running with the apprise logger lowered to DEBUG
-        self._saved_level = logging.NOTSET  # the apprise logger's own level before it was lowered
-        self._outside_level: int | None = None  # its effective level then: what its handlers may see
 
     def filter(self, record: logging.LogRecord) -> bool:
         is_apprise = record.name.split(".", 1)[0] == "apprise"
@@ -82,15 +83,8 @@ class _SecretScrubber(logging.Filter):
         sink = self.sink.get()
         if sink is not None and len(sink) < _MAX_CAPTURED and is_evidence(record.levelno, message):
             sink.append(message)
-        return record.levelno >= self._threshold(record)
-
-    def _threshold(self, record: logging.LogRecord) -> int:
-        """The lowest level the process's handlers would get from apprise had no send lowered it."""
-        outside = self._outside_level
-        if outside is not None:
-            return outside
-        # Not lowered (any more): a record created while it was is dropped by the level restored since.
-        return logging.getLogger(record.name).getEffectiveLevel()
+        # A record made only as evidence (below the logger's level) is for the capture alone.
+        return not getattr(record, _EVIDENCE_ONLY, False)
 
     @contextlib.contextmanager
     def capturing(self) -> Iterator[list[str]]:
@@ -98,22 +92,10 @@ class _SecretScrubber(logging.Filter):
         copies it to, DEBUG ones too."""
         sink: list[str] = []
         token = self.sink.set(sink)
-        logger = logging.getLogger(_APPRISE_LOGGER)
-        with self._lock:
-            if self._capturing == 0 and logger.getEffectiveLevel() > logging.DEBUG:
-                self._saved_level = logger.level
-                self._outside_level = logger.getEffectiveLevel()
-                logger.setLevel(logging.DEBUG)
-            self._capturing += 1
         try:
             yield sink
         finally:
             self.sink.reset(token)
-            with self._lock:
-                self._capturing -= 1
-                if self._capturing == 0 and self._outside_level is not None:
-                    logger.setLevel(self._saved_level)  # first, so that a late record meets the real level
-                    self._outside_level = None
 
     @contextlib.contextmanager
     def protecting(self, secrets: set[str]) -> Iterator[None]:
@@ -143,10 +125,52 @@ SCRUBBER: Final = _SecretScrubber()
 _GUARDED_LOGGERS: Final = (_APPRISE_LOGGER, "urllib3.connectionpool", "urllib3.util.retry")
 
 
+_EVIDENCE_ONLY: Final = "drawwatch_evidence_only"  # the record attribute marking a record made for capture
+_WORDS_AND_SPACES: Final = re.compile(r"[\w ]*")
+
+
+def may_be_evidence(msg: object, args: tuple[object, ...]) -> bool:
+    """Whether the line ``msg % args`` may be :func:`is_evidence` at DEBUG or INFO. The evidence pattern
+    reads at most up to the first character that is neither a word character nor a space, so when the text
+    before the first placeholder has one, that text decides and nothing is formatted."""
+    if isinstance(msg, str):
+        head = msg.split("%", 1)[0] if args else msg
+        if _WORDS_AND_SPACES.match(head).end() < len(head):  # type: ignore[union-attr]  # always matches
+            return is_evidence(logging.DEBUG, head)
+    try:
+        text = str(msg) % args if args else str(msg)
+    except Exception:  # a malformed line: let logging's own error handling report it
+        return True
+    return is_evidence(logging.DEBUG, text)
+
+
+def _below_level(logger: logging.Logger, level: int) -> Callable[..., None]:
+    """``logger``'s method for ``level``, which also makes a record the level would skip when a send is
+    capturing and the line may be evidence (the filter captures and drops it)."""
+    method = getattr(logging.Logger, logging.getLevelName(level).lower())
+
+    def log(msg: object, *args: object, **kwargs: Any) -> None:
+        if logger.isEnabledFor(level):
+            kwargs["stacklevel"] = kwargs.get("stacklevel", 1) + 1  # the caller, not this wrapper
+            method(logger, msg, *args, **kwargs)
+        elif SCRUBBER.sink.get() is not None and not logger.disabled and may_be_evidence(msg, args):
+            kwargs["extra"] = {**(kwargs.get("extra") or {}), _EVIDENCE_ONLY: True}
+            logger._log(level, msg, args, **kwargs)
+
+    log.__wrapped__ = method  # type: ignore[attr-defined]
+    return log
+
+
 def install_log_guard() -> None:
-    """Attach the scrubber to the loggers that can see notification URLs (idempotent; done on import)."""
+    """Attach the scrubber to the loggers that can see notification URLs, and give the ``apprise`` logger
+    its evidence-capturing ``debug`` and ``info`` (idempotent; done on import)."""
     for name in _GUARDED_LOGGERS:
         logging.getLogger(name).addFilter(SCRUBBER)
+    apprise_logger = logging.getLogger(_APPRISE_LOGGER)
+    for level in (logging.DEBUG, logging.INFO):
+        name = logging.getLevelName(level).lower()
+        if not hasattr(apprise_logger.__dict__.get(name), "__wrapped__"):
+            setattr(apprise_logger, name, _below_level(apprise_logger, level))
 
 
 install_log_guard()

@@ -8,6 +8,7 @@ below the cut-off, a "clear" alert at exactly the cut-off) would tell a candidat
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Final
@@ -109,16 +110,86 @@ def submitted_at_tie_break(submitted_at: datetime | None, tie_break: datetime | 
     return submitted_at == tie_break
 
 
-@dataclass(frozen=True, slots=True)
 class RenderedMessage:
     """A message ready to send: the channel picks ``html`` or ``text`` as its body.
 
     ``short`` is a compact plain-text form (a line or two, ending with the link) for services whose length
     limit the full body exceeds (an SMS, a long operator template on Telegram); None when the message kind
     has none, and the channel then cuts ``text`` instead (see ``fitting.fit_message``).
+
+    ``html`` and ``short`` may be given as functions that render them, called (once) when first read: a
+    webhook's message never needs its HTML, nor an e-mail's its short form, and the delivery loop renders
+    only what the channel reads (a failure then surfaces where the part is read). Immutable, like the
+    values it is made of; two messages are equal when their four parts are.
     """
 
-    subject: str
-    text: str
-    html: str
-    short: str | None = None
+    __slots__ = ("_html", "_short", "_subject", "_text")
+    _subject: str
+    _text: str
+    _html: str | Callable[[], str]
+    _short: str | Callable[[], str | None] | None
+
+    def __init__(
+        self,
+        subject: str,
+        text: str,
+        html: str | Callable[[], str],
+        short: str | Callable[[], str | None] | None = None,
+    ) -> None:
+        object.__setattr__(self, "_subject", subject)
+        object.__setattr__(self, "_text", text)
+        object.__setattr__(self, "_html", html)
+        object.__setattr__(self, "_short", short)
+
+    @property
+    def subject(self) -> str:
+        return self._subject
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def html(self) -> str:
+        value = self._html
+        if callable(value):
+            value = value()
+            object.__setattr__(self, "_html", value)
+        return value
+
+    @property
+    def short(self) -> str | None:
+        value = self._short
+        if callable(value):
+            value = value()
+            object.__setattr__(self, "_short", value)
+        return value
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"RenderedMessage is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"RenderedMessage is immutable: cannot delete {name!r}")
+
+    def replace(self, **changes: str | None) -> RenderedMessage:
+        """A copy with some parts changed (``subject``, ``text``, ``html``, ``short``)."""
+        unknown = set(changes) - {"subject", "text", "html", "short"}
+        if unknown:
+            raise TypeError(f"RenderedMessage has no part {', '.join(sorted(unknown))}")
+        parts = dict(zip(("subject", "text", "html", "short"), self._parts(), strict=True))
+        return RenderedMessage(**{**parts, **changes})  # type: ignore[arg-type]
+
+    def _parts(self) -> tuple[str, str, str, str | None]:
+        return (self.subject, self.text, self.html, self.short)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RenderedMessage):
+            return NotImplemented
+        return self._parts() == other._parts()
+
+    def __hash__(self) -> int:
+        return hash(self._parts())
+
+    def __repr__(self) -> str:
+        subject, text, html, short = self._parts()
+        return f"RenderedMessage(subject={subject!r}, text={text!r}, html={html!r}, short={short!r})"

@@ -229,7 +229,12 @@ class Renderer:
         return "".join(chunks)
 
     def render_message(
-        self, prefix: str, context: Mapping[str, Any], *, language: str | None = DEFAULT_LANGUAGE
+        self,
+        prefix: str,
+        context: Mapping[str, Any],
+        *,
+        language: str | None = DEFAULT_LANGUAGE,
+        lazy: bool = False,
     ) -> RenderedMessage:
         """Subject (one line), plain text, HTML and short form of one message kind, in ``language``
         ("en" or "fr": the templates of that language, and its number and date formats; the context is used
@@ -239,22 +244,36 @@ class Renderer:
         ``{prefix}_short.txt.j2``. The short one is optional: without it (or when it renders empty)
         ``short`` is None. In the short form each paragraph (text between blank lines) becomes one line with
         its whitespace collapsed, so a template can wrap long lines freely.
+
+        ``lazy``: the HTML and the short form are rendered when first read (the delivery loop: most channels
+        read neither), and a failure of theirs is raised there; the subject and the text always at once.
         """
         # English collapses any whitespace, as it always has; other languages keep their no-break spaces.
         words = _words if phrases.normalize_language(language) == DEFAULT_LANGUAGE else _ascii_words
         subject = " ".join(words(self.render(f"{prefix}_subject.txt.j2", context, language=language)))
         text = _tidy_text(self.render(f"{prefix}.txt.j2", context, language=language))
-        html = self.render(f"{prefix}.html.j2", context, language=language).strip() + "\n"
-        short = self._render_optional(f"{prefix}_short.txt.j2", context, language)
-        return RenderedMessage(
-            subject=subject, text=text, html=html, short=None if short is None else _tidy_short(short, words)
-        )
 
-    def render_alert(self, ctx: AlertContext, *, language: str | None = DEFAULT_LANGUAGE) -> RenderedMessage:
+        def html() -> str:
+            return self.render(f"{prefix}.html.j2", context, language=language).strip() + "\n"
+
+        def short() -> str | None:
+            found = self._render_optional(f"{prefix}_short.txt.j2", context, language)
+            return None if found is None else _tidy_short(found, words)
+
+        if lazy:
+            return RenderedMessage(subject=subject, text=text, html=html, short=short)
+        return RenderedMessage(subject=subject, text=text, html=html(), short=short())
+
+    def render_alert(
+        self, ctx: AlertContext, *, language: str | None = DEFAULT_LANGUAGE, lazy: bool = False
+    ) -> RenderedMessage:
         """Subject (one line), plain text, HTML and short form for one subscriber's alert, in ``language``
         (the subscriber's: "en" or "fr"). The context may hold English words (the category label, score
-        notes, the unsubscribe line as ``deliver`` writes them): they are put in ``language`` here."""
-        return self.render_message(ALERT_PREFIX, alert_template_context(ctx, language), language=language)
+        notes, the unsubscribe line as ``deliver`` writes them): they are put in ``language`` here.
+        ``lazy`` as in :meth:`render_message`."""
+        return self.render_message(
+            ALERT_PREFIX, alert_template_context(ctx, language), language=language, lazy=lazy
+        )
 
     # ---------------------------------------------------------------------------------------- internals
 

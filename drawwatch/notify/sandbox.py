@@ -279,6 +279,9 @@ _WRAP_WORK: Final = 500_000_000  # characters textwrap may copy cutting long wor
 _ESCAPE_GROWTH: Final = 5  # escape() turns one character into at most five ("&amp;", "&#39;")
 
 
+_SAFE_ATTRIBUTES_KEPT: Final = 4096  # (type, name) verdicts: templates use a few dozen
+
+
 class BoundedSandbox(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox, with every render held to :class:`RenderLimits` (module docstring)."""
 
@@ -293,6 +296,22 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         self.filters = _GuardedFilters(self, self.filters)
         self.globals["range"] = self._range
         self.globals["lipsum"] = self._lipsum
+        self._safe_attributes: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        """Jinja2's verdict, kept per type and name: every check it makes is an ``isinstance`` of ``obj``
+        and a test of ``attr`` (not of ``value``), so the answer for one pair holds for every object of
+        that type. Objects whose ``__class__`` is not their type (proxies) are asked every time."""
+        kind = type(obj)
+        if getattr(obj, "__class__", None) is not kind:
+            return super().is_safe_attribute(obj, attr, value)
+        key = (kind, attr)
+        verdict = self._safe_attributes.get(key)
+        if verdict is None:
+            verdict = super().is_safe_attribute(obj, attr, value)
+            if len(self._safe_attributes) < _SAFE_ATTRIBUTES_KEPT:
+                self._safe_attributes[key] = verdict
+        return verdict
 
     # -------------------------------------------------------------------------------------- budget
 

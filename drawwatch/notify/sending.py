@@ -19,16 +19,18 @@ receiver can drop the second copy that a crash between the send and its record c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from apprise import Apprise, AppriseResultStatus
+from apprise import Apprise, AppriseResultStatus, NotifyFormat
 from apprise.plugins.base import NotifyBase
 from apprise.plugins.custom_form import NotifyForm
 from apprise.plugins.custom_json import NotifyJSON
 from apprise.plugins.custom_xml import NotifyXML
 from apprise.plugins.email import NotifyEmail
 
+from drawwatch.domain.errors import ConfigError
 from drawwatch.notify.email_parts import message_id, message_id_for, plain_part
 from drawwatch.notify.fitting import ChannelLimits, fit_message
 from drawwatch.notify.log_guard import SCRUBBER, scrub
@@ -117,15 +119,19 @@ async def _send_one(
         plugin.headers.update(email_headers)
         secrets |= set(email_headers.values())
     mail_id = stamp(plugin, key)  # after redacting: the key is no secret, but it is not part of the URL
-    title, body, body_format = fit_message(ChannelLimits.of(plugin, url), message)
+    try:  # a part rendered only now (RenderedMessage's lazy html and short) may fail to render
+        title, body, body_format = fit_message(ChannelLimits.of(plugin, url), message)
+    except ConfigError as exc:  # the template's problem, naming the file and line
+        return ChannelResult(url=redacted, ok=False, status="template", error=_short(str(exc), secrets))
     # An e-mail's text/plain alternative is the rendered text template, not apprise's reduction of the HTML.
+    plain = plain_part(body, message.text) if body_format == NotifyFormat.HTML else contextlib.nullcontext()
     with (
         SCRUBBER.protecting(secrets),
         SCRUBBER.capturing() as captured,
-        plain_part(message.html, message.text),
+        plain,
         message_id(mail_id),
     ):
-        apobj = Apprise()
+        apobj = _MANAGERS.take()
         apobj.add(plugin)
         try:
             result = await apobj.async_notify(
@@ -149,6 +155,8 @@ async def _send_one(
             ]
             lines += [entry.message for entry in result.call_logs() if entry.level in ("WARNING", "ERROR")]
         seen = list(captured)  # a copy: a worker thread apprise abandoned may still be logging
+    if status in _FINISHED:  # no worker thread of this send can still be running: the manager is free again
+        _MANAGERS.give(apobj)
     if status == AppriseResultStatus.SUCCESS:
         return ChannelResult(url=redacted, ok=True, status="success", error=None)
     verdict = classify(status, seen + lines)
@@ -164,6 +172,38 @@ async def _send_one(
         ambiguous=verdict.ambiguous,
         rate_limited=verdict.rate_limited,
     )
+
+
+class _Managers:
+    """Idle ``Apprise`` objects for the next sends, each holding one plugin per send.
+
+    Making an ``Apprise`` object looks up its translations on disk (a gettext search, several ``stat``
+    calls), the largest part of its cost, and a send needs one for itself only while it runs: one emptied
+    after a send that finished is as new. One that may still be in use (a timed-out send whose worker
+    thread apprise left running, an exception) is never given back. ``take`` and ``give`` are single list
+    operations, atomic across threads.
+    """
+
+    def __init__(self, keep: int = 64) -> None:
+        self._idle: list[Apprise] = []
+        self._keep = keep
+
+    def take(self) -> Apprise:
+        try:
+            return self._idle.pop()
+        except IndexError:
+            return Apprise()
+
+    def give(self, apobj: Apprise) -> None:
+        apobj.clear()
+        if len(self._idle) < self._keep:
+            self._idle.append(apobj)
+
+
+_MANAGERS: Final = _Managers()
+# The results after which every worker thread of the send has returned (not TIMEOUT: apprise stops waiting,
+# the thread may go on).
+_FINISHED: Final = frozenset({AppriseResultStatus.SUCCESS, AppriseResultStatus.FAILURE})
 
 
 def _status_text(status: AppriseResultStatus) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlmodel import Session, create_engine
 
@@ -262,7 +262,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def begin_write(session: Session) -> None:
+def begin_write(session: Session | Connection) -> None:
     """Make the session's transaction a write transaction now, before it reads what it will change.
 
     PostgreSQL uses ``SELECT … FOR UPDATE`` for this. SQLite has no row locks, and Python's sqlite3 only
@@ -270,7 +270,7 @@ def begin_write(session: Session) -> None:
     write; ``BEGIN IMMEDIATE`` takes SQLite's single writer lock (waiting up to the busy timeout) so that
     everything read afterwards stays current until commit. A no-op when a write transaction is open.
     """
-    connection = session.connection()
+    connection = session if isinstance(session, Connection) else session.connection()
     if connection.dialect.name != "sqlite":
         return
     dbapi_connection = connection.connection.dbapi_connection

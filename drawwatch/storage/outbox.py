@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from sqlalchemy import (
     and_,
+    bindparam,
     case,
     func,
     literal_column,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from drawwatch.domain.clock import utcnow
@@ -260,29 +262,42 @@ def mark_sent(session: Session, alert_id: int, *, worker: str, now: dt.datetime 
 
 
 def mark_sent_many(
-    session: Session, alert_ids: Sequence[int], *, worker: str, now: dt.datetime | None = None
+    session: Session | Connection,
+    alert_ids: Sequence[int],
+    *,
+    worker: str,
+    now: dt.datetime | None = None,
 ) -> set[int]:
     """:func:`mark_sent` for several alerts in one statement; the ids recorded (those ``worker`` still held).
 
     An id missing from the result was taken over by another sender after its lease ran out: nothing of it
-    changed, as with :func:`mark_sent` returning False.
+    changed, as with :func:`mark_sent` returning False. It takes a plain connection too (the delivery loop's
+    groups of accepted sends: an ORM session would cost more than the statement), and the statement is
+    built once: each group of sends only binds its ids.
     """
     if not alert_ids:
         return set()
     begin_write(session)
-    stmt = (
-        update(_ALERT)
-        .where(_ALERT.c.id.in_(list(alert_ids)), _ALERT.c.claimed_by == worker, _CLAIMABLE)
-        .values(
-            claimed_by=None,
-            lease_until=None,
-            status="sent",
-            sent_at=now or utcnow(),
-            attempts=_ALERT.c.attempts + 1,
-        )
-        .returning(_ALERT.c.id)
+    params = {"ids": list(alert_ids), "worker": worker, "sent_at": now or utcnow()}
+    return set(session.execute(_MARK_SENT, params).scalars())
+
+
+_MARK_SENT: Final = (
+    update(_ALERT)
+    .where(
+        _ALERT.c.id.in_(bindparam("ids", expanding=True)),
+        _ALERT.c.claimed_by == bindparam("worker"),
+        _CLAIMABLE,
     )
-    return set(session.exec(stmt).scalars())
+    .values(
+        claimed_by=None,
+        lease_until=None,
+        status="sent",
+        sent_at=bindparam("sent_at", type_=_ALERT.c.sent_at.type),
+        attempts=_ALERT.c.attempts + 1,
+    )
+    .returning(_ALERT.c.id)
+)
 
 
 def retry_delay(attempts: int, backoff_seconds: float, retry_after: float | None = None) -> float:

@@ -10,7 +10,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 from apprise import Apprise, AppriseResultStatus, NotifyFormat
 
+from drawwatch.notify import sending
 from drawwatch.notify.fitting import ChannelLimits, cut_keeping_link, cut_words, fit_message, text_length
 from drawwatch.notify.message import RenderedMessage
 from drawwatch.notify.outcomes import ChannelResult, classify, is_evidence
@@ -188,7 +188,7 @@ def test_webhook_gets_the_text_rendering(hook: WebhookServer, message: RenderedM
 
 
 def test_telegram_gets_reduced_html(telegram: FakeTelegram, message: RenderedMessage) -> None:
-    message = replace(message, short=None)  # with a short form Telegram gets that (test below)
+    message = message.replace(short=None)  # with a short form Telegram gets that (test below)
     [result] = run([telegram.url(chat_id=4242)], message)
     assert result.ok and result.retry_after is None
     assert BOT_SECRET not in result.url
@@ -247,6 +247,23 @@ def test_hanging_channel_times_out_while_others_deliver(
     assert (delivered.ok, delivered.status) == (True, "success")
     hook.requests.wait_for(1)
     smtp.wait_for(1)
+
+
+def test_an_apprise_object_is_reused_only_after_a_send_that_finished(
+    hook: WebhookServer, message: RenderedMessage
+) -> None:
+    """Sends share idle ``Apprise`` objects (making one reads translations from disk). One whose send timed
+    out may still be used by the worker thread apprise left running, so it is never handed out again."""
+    sending._MANAGERS._idle.clear()
+    [done] = run([hook.url()], message)
+    assert done.ok
+    idle = list(sending._MANAGERS._idle)
+    assert len(idle) == 1 and len(idle[0]) == 0  # given back emptied: no plugin of the last send is kept
+    hook.hold()
+    [hung] = run([hook.url("/slow")], message, timeout=1)
+    assert hung.status == "timeout"
+    assert sending._MANAGERS._idle == []  # the one taken for it stayed out
+    hook.requests.wait_for(2)
 
 
 def test_telegram_429_is_reported_with_retry_after_and_not_retried(
@@ -469,8 +486,7 @@ def test_failures_are_classified(
 def test_our_own_words_are_not_evidence(message: RenderedMessage) -> None:
     """A message that quotes a timeout or a 429 (an operator message about the feed) does not make its own
     failed send look ambiguous or rate limited: payload lines are not read."""
-    quoting = replace(
-        message,
+    quoting = message.replace(
         text="The feed failed: Read timed out. (read timeout=30) then 429 Too Many Requests, retry after 60\n",
     )
     with WebhookServer(status=500) as broken:
@@ -681,6 +697,65 @@ def test_debug_capture_stays_out_of_the_process_logs(
     assert not any("Read timed out" in r.getMessage() for r in seen)
 
 
+# (msg, args) as apprise logs them: whether may_be_evidence() must say so. For every one, a line that is
+# evidence once formatted is never skipped; where the text before the first placeholder decides, the answer
+# is exact.
+EVIDENCE_LINES = [
+    ("Socket Exception: %s", ("HTTPConnectionPool(host='x'): Read timed out.",), True),
+    ("Socket Exception: Connection unexpectedly closed: timed out", (), True),
+    ("Response Details:\r\n%r", (b"{}",), True),
+    ("JSON Payload: %s", ({"message": "Read timed out. Socket Exception: x"},), False),  # our own words
+    ("JSON POST URL: %s (cert_verify=%r)", ("http://127.0.0.1/hook", True), False),
+    ("%s send() completed in %.2fs.", ("JSON", 0.01), False),
+    ("%s Exception: %s", ("SMTP", "timed out"), True),  # nothing before the placeholder: formatted to decide
+    ("%s", ("Socket Exception: refused",), True),
+    ("%s", ("Sent JSON notification.",), False),
+    ("Notifying %d service(s).", (1,), False),
+    ("Error sending %s", ("x",), False),  # no colon: not evidence
+]
+
+
+@pytest.mark.parametrize(("msg", "args", "evidence"), EVIDENCE_LINES)
+def test_may_be_evidence_never_skips_an_evidence_line(
+    msg: str, args: tuple[object, ...], evidence: bool
+) -> None:
+    from drawwatch.notify.log_guard import may_be_evidence
+
+    assert is_evidence(logging.DEBUG, msg % args if args else msg) is evidence
+    assert may_be_evidence(msg, args) is evidence
+
+
+def test_a_capture_makes_records_only_of_lines_that_may_be_evidence(
+    hook: WebhookServer, message: RenderedMessage
+) -> None:
+    """The apprise logger keeps its level while sends capture: a successful send makes no DEBUG or INFO
+    record at all (its payload, URL and timing lines cannot be evidence), a failed one only its evidence."""
+    apprise_logger = logging.getLogger("apprise")
+    saved = apprise_logger.level
+    made: list[logging.LogRecord] = []
+
+    class Count(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            made.append(record)
+            return True
+
+    counter = Count()
+    apprise_logger.setLevel(logging.WARNING)
+    apprise_logger.filters.insert(0, counter)  # before the scrubber, which drops evidence-only records
+    try:
+        [ok] = run([hook.url()], message)
+        assert ok.ok and apprise_logger.level == logging.WARNING
+        assert [r for r in made if r.levelno < logging.WARNING] == []
+        with WebhookServer(status=500) as broken:
+            [failed] = run([broken.url()], message)
+    finally:
+        apprise_logger.removeFilter(counter)
+        apprise_logger.setLevel(saved)
+    assert not failed.ok
+    below = [r.getMessage() for r in made if r.levelno < logging.WARNING]
+    assert below and all(is_evidence(logging.DEBUG, line) for line in below), below
+
+
 # ------------------------------------------------------------------------------------------ message length
 
 PACKAGED = Renderer().render_alert(make_ctx(390, "clear"))
@@ -690,23 +765,21 @@ WORDS = " ".join(
     f"Paragraph {i}: the operator explains the rules of this round at length, for everyone."
     for i in range(80)
 )  # long plain ASCII text, about 7,000 characters
-LONG_HTML = replace(PACKAGED, html=f"<p>{WORDS}</p>\n")
-LONG_TEXT = replace(PACKAGED, text=WORDS + "\n")
-LONG_SHORT = replace(LONG_HTML, text=WORDS + "\n", short=f"{WORDS}\n{URL_437}")
+LONG_HTML = PACKAGED.replace(html=f"<p>{WORDS}</p>\n")
+LONG_TEXT = PACKAGED.replace(text=WORDS + "\n")
+LONG_SHORT = LONG_HTML.replace(text=WORDS + "\n", short=f"{WORDS}\n{URL_437}")
 NO_SHORT = RenderedMessage(
     subject="drawwatch: the rounds feed failed 3 checks in a row",
     text=f"{WORDS}\nSee {URL_437}\n",
     html=f"<p>{WORDS}<br>See {URL_437}</p>\n",
 )
-NO_SHORT_SMALL = replace(
-    NO_SHORT, text=f"The feed failed. See {SHORT_LINK}\n", html="<p>The feed failed.</p>\n"
+NO_SHORT_SMALL = NO_SHORT.replace(
+    text=f"The feed failed. See {SHORT_LINK}\n", html="<p>The feed failed.</p>\n"
 )
-NO_SHORT_SMS = replace(
-    NO_SHORT,
+NO_SHORT_SMS = NO_SHORT.replace(
     text=f"The feed failed 3 checks in a row; the stored rounds are untouched, you hear when it is back. {SHORT_LINK}",
 )
-SMS_SIZED = replace(  # fits 160 alone, not with the subject in front of it
-    PACKAGED,
+SMS_SIZED = PACKAGED.replace(  # fits 160 alone, not with the subject in front of it
     short=(
         "#437 French-language proficiency: cut-off 382, your CRS 390 clears it by 8 points. Check IRCC. "
         + SHORT_LINK
@@ -725,7 +798,7 @@ SHORT_TITLES = ChannelLimits(body_maxlen=32768, title_maxlen=30)
 def exactly(html_length: int) -> RenderedMessage:
     """The packaged alert with an HTML body of ``html_length`` characters, whole words."""
     body = ("word " * html_length)[: html_length - 1] + "."
-    return replace(PACKAGED, html=body)
+    return PACKAGED.replace(html=body)
 
 
 # Telegram folds the title into its 4,096 characters: "<b>" + title + "</b><br />\r\n" at most.

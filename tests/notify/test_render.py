@@ -8,10 +8,19 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 
 from drawwatch.notify.message import AlertContext, RenderedMessage
-from drawwatch.notify.render import Renderer, TemplateProblem, long_date, points, thousands, utc_time
+from drawwatch.notify.render import (
+    Renderer,
+    TemplateProblem,
+    alert_template_context,
+    long_date,
+    points,
+    thousands,
+    utc_time,
+)
 from tests.support.messages import URL_437, make_ctx, make_round
 from tests.support.times import TIE_BREAK, TIE_TEXT
 
@@ -448,3 +457,29 @@ def test_render_message_needs_the_three_others(tmp_path: Path) -> None:
     (tmp_path / "note_short.txt.j2").write_text("short\n")
     with pytest.raises(TemplateProblem, match=r"'note_subject\.txt\.j2' not found"):
         Renderer(tmp_path).render_message("note", {})
+
+
+# The sandbox keeps its verdict on an attribute per (type, name): each expression is rendered twice in one
+# environment, so the second render reads the kept verdict; a name safe on one type stays unsafe on another.
+SANDBOX_VERDICTS = [
+    ("{{ round.crs }}", True),
+    ("{{ round.__class__ }}", False),
+    ("{{ 'abc'.upper() }}", True),
+    ("{{ [1, 2].pop() }}", False),  # a list is mutable: pop is refused, though str.upper was allowed
+    ("{{ {'a': 1}.items()|list|length }}", True),
+    ("{{ {'a': 1}.update({'b': 2}) }}", False),
+    ("{{ round.number.__len__() }}", False),
+]
+
+
+def test_the_sandbox_verdicts_hold_when_kept() -> None:
+    env = Renderer().environment("en")
+    context = alert_template_context(make_ctx(390, "clear"))
+    for _ in range(2):
+        for source, safe in SANDBOX_VERDICTS:
+            template = env.from_string(source)
+            if safe:
+                assert template.render(context), source
+            else:
+                with pytest.raises(jinja2.exceptions.SecurityError):
+                    template.render(context)
