@@ -9,6 +9,7 @@ leases, so replicas or an overlapping cron run cannot double an alert.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
@@ -29,6 +30,24 @@ from drawwatch.domain.errors import ConfigError
 from drawwatch.storage.db import describe_database_error
 
 log = logging.getLogger("drawwatch.daemon")
+
+
+def freeze_long_lived_objects() -> bool:
+    """Once per process: collect, then move every object alive now to the garbage collector's permanent
+    generation (``gc.freeze()``), and return whether it was done now.
+
+    Called after the daemon's first check, when the imports are done and the caches filled. Those hundreds of
+    thousands of objects live as long as the process, yet every full collection walked them all again
+    (a 90 ms pause every ~75 polls, over 1 ms of CPU per unchanged poll). Frozen, they are left out of
+    collections; objects freed by reference counting are freed as before, and everything created later is
+    collected as before. The collection first frees the first check's garbage cycles, so none is frozen.
+    :meth:`Daemon.run` gives them back (``gc.unfreeze()``) when it stops.
+    """
+    if gc.get_freeze_count():
+        return False
+    gc.collect()
+    gc.freeze()
+    return True
 
 
 def check_trigger(settings: Settings, interval: float | None = None) -> BaseTrigger:
@@ -80,6 +99,7 @@ class Daemon:
         self._companions = list(companions)
         self._companion_tasks: list[asyncio.Future[None]] = []
         self.checks = 0
+        self._froze = False  # whether this daemon froze the objects alive after its first check
 
     async def run(self) -> int:
         """Run until :meth:`request_stop`; returns the exit code (0 after a clean stop)."""
@@ -130,10 +150,17 @@ class Daemon:
                     self.settings.stop_timeout,
                 )
                 self.scheduler.shutdown(wait=False)
+                self._unfreeze()
                 return 1
         self.scheduler.shutdown(wait=False)
+        self._unfreeze()
         log.info("daemon stopped after %d check(s)", self.checks)
         return 0
+
+    def _unfreeze(self) -> None:
+        if self._froze:
+            gc.unfreeze()
+            self._froze = False
 
     async def _check_job(self) -> None:
         if self._stop.is_set():
@@ -143,6 +170,8 @@ class Daemon:
         try:
             summary = await run_check(self.settings, self.engine)
             self.checks += 1
+            if self.checks == 1:
+                self._froze = freeze_long_lived_objects()
             if summary.database_error:  # one line, as for trouble before the check could start
                 failed = (
                     ("check", summary.error)

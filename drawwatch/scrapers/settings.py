@@ -88,6 +88,8 @@ DEFAULTS: dict[str, Any] = {
     "AUTOTHROTTLE_ENABLED": False,
     "LOGSTATS_INTERVAL": 0,
     "HTTPCACHE_ENABLED": False,
+    # Scrapy's MemoryStatsCollector, formatting its end-of-crawl stats dump only when that line is logged.
+    "STATS_CLASS": "drawwatch.scrapers.stats.PollStatsCollector",
     # Scrapy reads the source of a generator callback (inspect.getsource, ast.parse) at every poll to warn
     # about a `return value` in it: its cache is keyed by the bound method, new with each poll's spider. The
     # spider's callbacks return nothing (tests/scrapers/test_poll_components.py checks it).
