@@ -11,11 +11,10 @@ bounded in-memory list per send the apprise records that :func:`~drawwatch.notif
 (:meth:`_SecretScrubber.capturing`): most plugins log the cause of a failure (``Read timed out`` against
 ``Connection refused``) only at DEBUG. The ``apprise`` logger keeps its level: while a send captures, its
 ``debug`` and ``info`` calls that the level would skip are still made into records when their text may be
-evidence (:func:`~drawwatch.notify.outcomes.is_evidence`, decided from the literal text before the first
-``%`` placeholder when that suffices), and the filter, which runs before any handler, captures those and drops
-them, so the process's handlers see exactly what they would have seen without the capture, and the lines
-that cannot be evidence (a payload, a URL, a timing) cost no record at all. It is separate from sending
-because parsing a URL needs the quiet guard too.
+evidence (:func:`~drawwatch.notify.outcomes.may_be_evidence`), and the filter, which runs before any
+handler, captures those and drops them, so the process's handlers see exactly what they would have seen
+without the capture, and the lines that cannot be evidence (a payload, a URL, a timing) cost no record at
+all. It is separate from sending because parsing a URL needs the quiet guard too.
 """
 
 from __future__ import annotations
@@ -23,13 +22,12 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
-from drawwatch.notify.outcomes import is_evidence
+from drawwatch.notify.outcomes import is_evidence, may_be_evidence
 
 MASK: Final = "****"
 _APPRISE_LOGGER: Final = "apprise"
@@ -126,22 +124,6 @@ _GUARDED_LOGGERS: Final = (_APPRISE_LOGGER, "urllib3.connectionpool", "urllib3.u
 
 
 _EVIDENCE_ONLY: Final = "drawwatch_evidence_only"  # the record attribute marking a record made for capture
-_WORDS_AND_SPACES: Final = re.compile(r"[\w ]*")
-
-
-def may_be_evidence(msg: object, args: tuple[object, ...]) -> bool:
-    """Whether the line ``msg % args`` may be :func:`is_evidence` at DEBUG or INFO. The evidence pattern
-    reads at most up to the first character that is neither a word character nor a space, so when the text
-    before the first placeholder has one, that text decides and nothing is formatted."""
-    if isinstance(msg, str):
-        head = msg.split("%", 1)[0] if args else msg
-        if _WORDS_AND_SPACES.match(head).end() < len(head):  # type: ignore[union-attr]  # always matches
-            return is_evidence(logging.DEBUG, head)
-    try:
-        text = str(msg) % args if args else str(msg)
-    except Exception:  # a malformed line: let logging's own error handling report it
-        return True
-    return is_evidence(logging.DEBUG, text)
 
 
 def _below_level(logger: logging.Logger, level: int) -> Callable[..., None]:

@@ -79,6 +79,24 @@ def is_evidence(level: int, message: str) -> bool:
     return level >= logging.WARNING or _EVIDENCE_RE.match(message) is not None
 
 
+_WORDS_AND_SPACES: Final = re.compile(r"[\w ]*")
+
+
+def may_be_evidence(msg: object, args: tuple[object, ...]) -> bool:
+    """Whether the line ``msg % args`` may be :func:`is_evidence` at DEBUG or INFO. ``_EVIDENCE_RE`` reads
+    at most up to the first character that is neither a word character nor a space, so when the text before
+    the first placeholder has one, that text decides and nothing is formatted."""
+    if isinstance(msg, str):
+        head = msg.split("%", 1)[0] if args else msg
+        if _WORDS_AND_SPACES.match(head).end() < len(head):  # type: ignore[union-attr]  # always matches
+            return is_evidence(logging.DEBUG, head)
+    try:
+        text = str(msg) % args if args else str(msg)
+    except Exception:  # a malformed line: let logging's own error handling report it
+        return True
+    return is_evidence(logging.DEBUG, text)
+
+
 def classify(status: AppriseResultStatus | str, lines: Sequence[str]) -> Classification:
     """What a failed send's status and apprise's log lines (any level, any order) say about it.
 

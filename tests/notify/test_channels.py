@@ -20,7 +20,7 @@ from apprise import Apprise, AppriseResultStatus, NotifyFormat
 from drawwatch.notify import sending
 from drawwatch.notify.fitting import ChannelLimits, cut_keeping_link, cut_words, fit_message, text_length
 from drawwatch.notify.message import RenderedMessage
-from drawwatch.notify.outcomes import ChannelResult, classify, is_evidence
+from drawwatch.notify.outcomes import ChannelResult, classify, is_evidence, may_be_evidence
 from drawwatch.notify.render import Renderer
 from drawwatch.notify.sending import send, send_sync
 from drawwatch.notify.urls import ChannelError, body_for, body_format_for, redact, url_secrets, validate_url
@@ -719,8 +719,6 @@ EVIDENCE_LINES = [
 def test_may_be_evidence_never_skips_an_evidence_line(
     msg: str, args: tuple[object, ...], evidence: bool
 ) -> None:
-    from drawwatch.notify.log_guard import may_be_evidence
-
     assert is_evidence(logging.DEBUG, msg % args if args else msg) is evidence
     assert may_be_evidence(msg, args) is evidence
 
