@@ -123,9 +123,9 @@ class RenderedMessage:
     values it is made of; two messages are equal when their four parts are.
     """
 
-    __slots__ = ("_html", "_short", "_subject", "_text")
-    _subject: str
-    _text: str
+    __slots__ = ("_html", "_short", "subject", "text")  # read-only: __setattr__ refuses every name
+    subject: str
+    text: str
     _html: str | Callable[[], str]
     _short: str | Callable[[], str | None] | None
 
@@ -136,18 +136,10 @@ class RenderedMessage:
         html: str | Callable[[], str],
         short: str | Callable[[], str | None] | None = None,
     ) -> None:
-        object.__setattr__(self, "_subject", subject)
-        object.__setattr__(self, "_text", text)
+        object.__setattr__(self, "subject", subject)
+        object.__setattr__(self, "text", text)
         object.__setattr__(self, "_html", html)
         object.__setattr__(self, "_short", short)
-
-    @property
-    def subject(self) -> str:
-        return self._subject
-
-    @property
-    def text(self) -> str:
-        return self._text
 
     @property
     def html(self) -> str:
